@@ -1,0 +1,177 @@
+"""The local cache of Telnyx number orders.
+
+Every cached row keeps Telnyx's `updated_at` (what version of the upstream record it is) and our
+own `synced_at` (when we last stored it). Ids are Telnyx's, except for phone numbers and
+requirement values, which get a small integer key so that joins and the SQLite full-text
+index (keyed on rowid) stay cheap.
+"""
+
+from django.db import models
+
+
+class Status(models.TextChoices):
+    PENDING = "pending"
+    SUCCESS = "success"
+    FAILURE = "failure"
+
+
+class Order(models.Model):
+    id = models.UUIDField(primary_key=True, help_text="Telnyx's number order id")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    customer_reference = models.CharField(max_length=255, blank=True)
+    phone_numbers_count = models.PositiveIntegerField(default=0)
+    requirements_met = models.BooleanField(default=False)
+    billing_group_id = models.CharField(max_length=64, blank=True)
+    connection_id = models.CharField(max_length=64, blank=True)
+    messaging_profile_id = models.CharField(max_length=64, blank=True)
+    # Denormalised from the numbers at refresh time so the list never joins them.
+    countries = models.CharField(max_length=255, blank=True, help_text="e.g. 'CH DE'")
+    numbers_awaiting = models.PositiveIntegerField(
+        default=0, help_text="numbers whose requirements are not met"
+    )
+    deadline = models.DateTimeField(null=True, blank=True, help_text="earliest number deadline")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    synced_at = models.DateTimeField()
+    # Telnyx answered 404 for this order: kept for the record, flagged in the UI.
+    gone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["-created_at"], name="order_created"),
+            models.Index(fields=["status", "-created_at"], name="order_status_created"),
+            models.Index(fields=["requirements_met", "-created_at"], name="order_met_created"),
+            models.Index(fields=["deadline"], name="order_deadline"),
+            models.Index(fields=["customer_reference"], name="order_reference"),
+        ]
+        permissions = [
+            ("change_requirements", "Can fix requirements and the customer reference"),
+            ("cancel_suborder", "Can cancel pending sub orders"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.customer_reference or 'no reference'})"
+
+
+class SubOrder(models.Model):
+    id = models.UUIDField(primary_key=True, help_text="Telnyx's sub number order id")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="sub_orders")
+    country_code = models.CharField(max_length=2)
+    phone_number_type = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    requirements_met = models.BooleanField(default=False)
+    phone_numbers_count = models.PositiveIntegerField(default=0)
+    is_block_sub_number_order = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["country_code", "phone_number_type"]
+        indexes = [
+            models.Index(fields=["country_code", "order"], name="suborder_country"),
+            models.Index(fields=["phone_number_type", "order"], name="suborder_type"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country_code} {self.phone_number_type} ({self.status})"
+
+
+class PhoneNumber(models.Model):
+    telnyx_id = models.UUIDField(unique=True, help_text="Telnyx's number order phone number id")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="phone_numbers")
+    sub_order = models.ForeignKey(
+        SubOrder, on_delete=models.SET_NULL, null=True, blank=True, related_name="phone_numbers"
+    )
+    phone_number = models.CharField(max_length=32, help_text="E.164")
+    # E.164 without the '+': what the search box matches, by any run of digits.
+    digits = models.CharField(max_length=32)
+    country_code = models.CharField(max_length=2)
+    phone_number_type = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    requirements_met = models.BooleanField(default=False)
+    requirements_status = models.CharField(max_length=40, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    locality = models.CharField(max_length=128, blank=True)
+    bundle_id = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField()
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["phone_number"]
+        indexes = [models.Index(fields=["phone_number"], name="phonenumber_e164")]
+
+    def __str__(self) -> str:
+        return self.phone_number
+
+
+class FieldType(models.TextChoices):
+    TEXTUAL = "textual"
+    DATETIME = "datetime"
+    ADDRESS = "address"
+    DOCUMENT = "document"
+
+
+class RequirementValue(models.Model):
+    phone_number = models.ForeignKey(
+        PhoneNumber, on_delete=models.CASCADE, related_name="requirements"
+    )
+    requirement_id = models.UUIDField()
+    field_type = models.CharField(max_length=16, choices=FieldType.choices)
+    field_value = models.TextField(blank=True)
+    status = models.CharField(max_length=40, blank=True)
+    updated_at = models.DateTimeField()
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone_number", "requirement_id"], name="one_value_per_requirement"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requirement_id}={self.field_value!r}"
+
+    @property
+    def awaiting_value(self) -> bool:
+        return not self.field_value
+
+
+class RequirementDefinition(models.Model):
+    id = models.UUIDField(primary_key=True, help_text="Telnyx's requirement id")
+    label = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    example = models.TextField(blank=True)
+    field_type = models.CharField(max_length=16, choices=FieldType.choices)
+    acceptance_criteria = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class SyncRun(models.Model):
+    """One run of the sync: what the home page's "last synced" and the staleness warning read."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seen = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+
+    def __str__(self) -> str:
+        return f"sync {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def ok(self) -> bool:
+        return self.finished_at is not None and self.failed == 0 and not self.error

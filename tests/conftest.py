@@ -1,0 +1,171 @@
+"""Fixtures shared by the whole suite: users by role, cached orders, and a live sandbox."""
+
+import itertools
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from orders.models import (
+    Order,
+    PhoneNumber,
+    RequirementDefinition,
+    RequirementValue,
+    SubOrder,
+)
+
+SANDBOX_KEY = "test-sandbox-key"
+
+
+def _user(username: str, group: str | None = None, **extra) -> User:
+    user = User.objects.create_user(username=username, password="pw", **extra)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def support_user(db) -> User:
+    return _user("support", "Support staff")
+
+
+@pytest.fixture
+def manager_user(db) -> User:
+    return _user("manager", "Account managers")
+
+
+@pytest.fixture
+def nobody_user(db) -> User:
+    """Logged in, but in no group: may see nothing."""
+    return _user("nobody")
+
+
+@pytest.fixture
+def support_client(client, support_user):
+    client.force_login(support_user)
+    return client
+
+
+@pytest.fixture
+def manager_client(client, manager_user):
+    client.force_login(manager_user)
+    return client
+
+
+_numbers = itertools.count(41215470000)
+
+
+@pytest.fixture
+def order_factory(db):
+    """Builds a cached order: `order_factory(numbers=3, country="CH", status="pending", ...)`.
+
+    Each number gets one requirement value per definition passed in `definitions`
+    (default: one textual requirement awaiting a value).
+    """
+
+    def make(
+        *,
+        numbers: int = 2,
+        country: str = "CH",
+        number_type: str = "local",
+        status: str = "pending",
+        customer_reference: str = "REF-001",
+        requirements_met: bool = False,
+        created_at=None,
+        definitions: list[RequirementDefinition] | None = None,
+        field_value: str = "",
+    ) -> Order:
+        now = timezone.now()
+        created = created_at or now - timedelta(days=1)
+        order = Order.objects.create(
+            id=uuid.uuid4(),
+            status=status,
+            customer_reference=customer_reference,
+            phone_numbers_count=numbers,
+            requirements_met=requirements_met,
+            countries=country,
+            numbers_awaiting=0 if requirements_met else numbers,
+            deadline=now + timedelta(days=2),
+            created_at=created,
+            updated_at=created,
+            synced_at=now,
+        )
+        sub = SubOrder.objects.create(
+            id=uuid.uuid4(),
+            order=order,
+            country_code=country,
+            phone_number_type=number_type,
+            status=status,
+            requirements_met=requirements_met,
+            phone_numbers_count=numbers,
+            created_at=created,
+            updated_at=created,
+            synced_at=now,
+        )
+        if definitions is None:
+            definitions = [
+                RequirementDefinition.objects.get_or_create(
+                    id=uuid.UUID("2708e569-696a-4fc7-9305-5fdb3eb9c7dd"),
+                    defaults={
+                        "label": "Business registration number",
+                        "description": "The company's registration number in its country",
+                        "example": "CHE-123.456.789",
+                        "field_type": "textual",
+                        "acceptance_criteria": {"min_length": 5, "max_length": 20},
+                        "synced_at": now,
+                    },
+                )[0]
+            ]
+        for _ in range(numbers):
+            e164 = f"+{next(_numbers)}"
+            number = PhoneNumber.objects.create(
+                telnyx_id=uuid.uuid4(),
+                order=order,
+                sub_order=sub,
+                phone_number=e164,
+                digits=e164[1:],
+                country_code=country,
+                phone_number_type=number_type,
+                status=status,
+                requirements_met=requirements_met,
+                requirements_status="approved" if requirements_met else "requirement-info-pending",
+                deadline=order.deadline,
+                updated_at=created,
+                synced_at=now,
+            )
+            for definition in definitions:
+                RequirementValue.objects.create(
+                    phone_number=number,
+                    requirement_id=definition.id,
+                    field_type=definition.field_type,
+                    field_value=field_value,
+                    status="approved" if requirements_met else "",
+                    updated_at=created,
+                    synced_at=now,
+                )
+        return order
+
+    return make
+
+
+@pytest.fixture
+def sandbox():
+    """A live sandbox on a free loopback port with 20 deterministic orders."""
+    from sandbox.server import Sandbox
+
+    box = Sandbox(orders=20, seed=7, api_key=SANDBOX_KEY)
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def telnyx_settings(settings, sandbox):
+    """Points the dashboard's Telnyx client at the live sandbox."""
+    settings.TELNYX_API_BASE = sandbox.url
+    settings.TELNYX_API_KEY = SANDBOX_KEY
+    settings.TELNYX_MAX_RETRIES = 1
+    settings.TELNYX_TIMEOUT = 2.0
+    return settings
