@@ -1,0 +1,112 @@
+"""Settings come from the environment and refuse values they cannot read."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from ordersite import env
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("raw,expected", [("1", True), ("yes", True), ("off", False), ("", False)])
+def test_env_bool_reads_common_spellings(monkeypatch, raw, expected):
+    monkeypatch.setenv("FLAG", raw)
+    assert env.env_bool("FLAG", not expected) is expected
+
+
+def test_env_bool_refuses_garbage(monkeypatch):
+    monkeypatch.setenv("FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="FLAG"):
+        env.env_bool("FLAG", False)
+
+
+def test_env_int_refuses_non_integers_and_values_below_minimum(monkeypatch):
+    monkeypatch.setenv("N", "ten")
+    with pytest.raises(ImproperlyConfigured, match="N must be an integer"):
+        env.env_int("N", 1)
+    monkeypatch.setenv("N", "-1")
+    with pytest.raises(ImproperlyConfigured, match="at least 0"):
+        env.env_int("N", 1, minimum=0)
+
+
+def test_env_float_uses_default_when_unset(monkeypatch):
+    monkeypatch.delenv("T", raising=False)
+    assert env.env_float("T", 2.5) == 2.5
+
+
+def test_env_list_splits_on_commas(monkeypatch):
+    monkeypatch.setenv("HOSTS", "a.example, b.example,,")
+    assert env.env_list("HOSTS", []) == ["a.example", "b.example"]
+
+
+def test_env_url_refuses_non_http_urls(monkeypatch):
+    monkeypatch.setenv("BASE", "ftp://example.com")
+    with pytest.raises(ImproperlyConfigured, match="BASE"):
+        env.env_url("BASE", "https://api.telnyx.com/v2")
+    monkeypatch.setenv("BASE", "https://api.telnyx.com/v2/")
+    assert env.env_url("BASE", "") == "https://api.telnyx.com/v2"
+
+
+def test_env_database_defaults_to_sqlite_with_wal(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = env.env_database("DATABASE_URL", f"sqlite:///{tmp_path}/x.sqlite3")
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
+
+
+def test_env_database_reads_postgres_urls(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/orders")
+    config = env.env_database("DATABASE_URL", "")
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert config["NAME"] == "orders"
+
+
+def test_env_database_refuses_unknown_schemes(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "nosuchdb://x/y")
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
+        env.env_database("DATABASE_URL", "")
+
+
+def _manage(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environ.update(extra_env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _manage("check", DEBUG="0", SECRET_KEY="")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_bad_boolean_stops_start_up_with_the_variable_named():
+    result = _manage("check", DEBUG="sometimes")
+    assert result.returncode != 0
+    assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY="x7!Kq2#pL9@vR4$wT8^yU1&iO5*aS3(dF6)gH0-jZ_cXbNmQeWrTyUiOp",
+        ALLOWED_HOSTS="orders.intranet.example",
+        SECURE_SSL_REDIRECT="1",
+        SECURE_HSTS_SECONDS="31536000",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
