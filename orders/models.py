@@ -175,3 +175,53 @@ class SyncRun(models.Model):
     @property
     def ok(self) -> bool:
         return self.finished_at is not None and self.failed == 0 and not self.error
+
+
+class AuditEntry(models.Model):
+    """One attempt to change or refresh an order through the dashboard. Append-only."""
+
+    class Action(models.TextChoices):
+        UPDATE = "update", "Fix requirements"
+        CANCEL = "cancel", "Cancel sub order"
+        REFRESH = "refresh", "Refresh from Telnyx"
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success"
+        REFUSED = "refused", "Refused by Telnyx"
+        FAILED = "failed", "Not reached / upstream error"
+        GONE = "gone", "Gone upstream"
+        FORBIDDEN = "forbidden", "Refused locally"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Kept as text so the record still says who it was after the account is gone.
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    # Plain ids, not foreign keys: the history outlives the cached rows it talks about.
+    order_id = models.UUIDField(db_index=True)
+    sub_order_id = models.UUIDField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    sent = models.JSONField(default=dict, blank=True, help_text="the request body sent to Telnyx")
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    telnyx_code = models.CharField(max_length=32, blank=True)
+    telnyx_detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.action} {self.order_id} ({self.outcome})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("audit entries are append-only")
