@@ -4,6 +4,7 @@ Each helper refuses a value it cannot read with ImproperlyConfigured, naming the
 so a typo in a deployment fails at start-up instead of at the first request.
 """
 
+import base64
 import os
 from urllib.parse import urlsplit
 
@@ -91,3 +92,19 @@ def env_database(name: str, default: str) -> dict:
             "timeout": 20,
         }
     return config
+
+
+def env_ed25519_public_key(name: str) -> str:
+    """The base64 of a 32-byte Ed25519 public key, or "" when unset (webhooks are then refused)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be base64, not {raw!r}") from None
+    if len(key) != 32:
+        raise ImproperlyConfigured(
+            f"{name} must be the base64 of a 32-byte Ed25519 public key, not of {len(key)} bytes"
+        )
+    return raw

@@ -8,6 +8,7 @@ from django.utils.csp import CSP
 from ordersite.env import (
     env_bool,
     env_database,
+    env_ed25519_public_key,
     env_float,
     env_int,
     env_list,
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "orders",
     "sandbox",
+    "webhooks",
 ]
 
 # A trusted intranet proxy may authenticate people and pass the user name in a header.
@@ -152,6 +154,11 @@ TELNYX_API_BASE = env_url("TELNYX_API_BASE", "https://api.telnyx.com/v2")
 TELNYX_TIMEOUT = env_float("TELNYX_TIMEOUT", 10.0, minimum=0.1)
 TELNYX_MAX_RETRIES = env_int("TELNYX_MAX_RETRIES", 3, minimum=0)
 TELNYX_SYNC_CONCURRENCY = env_int("TELNYX_SYNC_CONCURRENCY", 8, minimum=1)
+# Webhooks: the account's public key from the Telnyx portal (base64). Unset, every delivery is
+# refused, since an unverified one could rewrite the cache.
+TELNYX_PUBLIC_KEY = env_ed25519_public_key("TELNYX_PUBLIC_KEY")
+# How far a delivery's timestamp may be from our clock, either way, before it counts as a replay.
+TELNYX_WEBHOOK_TOLERANCE = env_int("TELNYX_WEBHOOK_TOLERANCE", 300, minimum=1)
 
 LOGGING = {
     "version": 1,
