@@ -1,0 +1,355 @@
+"""The one way this site talks to Telnyx: a small, thread-safe client over requests.
+
+It knows nothing of models or views. Everything that goes wrong comes out as `TelnyxError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+logger = logging.getLogger("orders.telnyx")
+
+# Longest single wait between attempts, whatever Telnyx's rate-limit header asks for: a page
+# request must not hang a worker for a minute.
+MAX_DELAY = 10.0
+# Telnyx's largest page; fewer round trips for a full sync.
+MAX_PAGE_SIZE = 250
+# Numbers per requirements request: keeps the query string well under common URL limits.
+REQUIREMENTS_BATCH = 50
+
+
+class TelnyxError(Exception):
+    """A call to Telnyx failed: an HTTP error, a timeout, a refused connection or a bad body."""
+
+    def __init__(
+        self,
+        kind: str,
+        *,
+        status: int | None = None,
+        code: str | int | None = None,
+        title: str = "",
+        detail: str = "",
+        pointer: str | None = None,
+        parameter: str | None = None,
+        errors: list[dict] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.kind = kind
+        self.status = status
+        self.code = None if code is None else str(code)
+        self.title = title
+        self.detail = detail
+        self.pointer = pointer
+        self.parameter = parameter
+        self.errors = errors or []
+        # Seconds until Telnyx's rate limit resets, when a 429 said so.
+        self.retry_after = retry_after
+        super().__init__(str(self))
+
+    @classmethod
+    def from_response(cls, response: requests.Response) -> TelnyxError:
+        """Reads Telnyx's `{"errors": [...]}`; a proxy's HTML error page still gives a status."""
+        try:
+            errors = response.json().get("errors")
+        except (ValueError, AttributeError):
+            errors = None
+        if not isinstance(errors, list):
+            errors = []
+        errors = [error for error in errors if isinstance(error, dict)]
+        first = errors[0] if errors else {}
+        source = first.get("source") if isinstance(first.get("source"), dict) else {}
+        try:
+            retry_after = float(response.headers["x-ratelimit-reset"])
+        except (KeyError, ValueError):
+            retry_after = None
+        if retry_after is not None and not math.isfinite(retry_after):
+            retry_after = None
+        return cls(
+            "http",
+            status=response.status_code,
+            code=first.get("code"),
+            title=first.get("title") or response.reason or f"HTTP {response.status_code}",
+            detail=first.get("detail") or "",
+            pointer=source.get("pointer"),
+            parameter=source.get("parameter"),
+            errors=errors,
+            retry_after=retry_after,
+        )
+
+    @property
+    def retryable(self) -> bool:
+        if self.kind in ("timeout", "connection"):
+            return True
+        return self.status is not None and (self.status >= 500 or self.status == 429)
+
+    def __str__(self) -> str:
+        if self.kind == "timeout":
+            return "Telnyx did not answer in time."
+        if self.kind == "connection":
+            return "Could not connect to Telnyx."
+        if self.kind == "malformed":
+            return f"Telnyx sent an unexpected answer: {self.detail}"
+        code = f", code {self.code}" if self.code else ""
+        sentence = f"Telnyx answered HTTP {self.status}{code}: {self.title}"
+        if self.detail and self.detail != self.title:
+            sentence += f" ({self.detail})"
+        if self.pointer:
+            sentence += f" at {self.pointer}"
+        return sentence + "."
+
+
+def _query(params: dict[str, Any]) -> dict[str, str]:
+    """The query parameters that were given, with values spelled as Telnyx expects."""
+    query = {}
+    for name, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            query[name] = "true" if value else "false"
+        elif isinstance(value, datetime):
+            query[name] = value.isoformat()
+        else:
+            query[name] = str(value)
+    return query
+
+
+class TelnyxClient:
+    """Telnyx's number-order API. One session per client; safe to share between threads."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        timeout: float,
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        session: requests.Session | None = None,
+        pool_size: int = 10,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        # Replaceable so tests can record the back-off instead of waiting for it.
+        self.sleep = time.sleep
+        if session is None:
+            session = requests.Session()
+            # One connection per concurrent sync worker, so threads never queue for a socket.
+            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        session.headers.update({"Authorization": f"Bearer {api_key}", "Accept": "application/json"})
+        self.session = session
+
+    def __repr__(self) -> str:
+        return f"<TelnyxClient {self.base_url}>"
+
+    def close(self) -> None:
+        self.session.close()
+
+    # Number orders
+
+    def list_number_orders(
+        self,
+        *,
+        status: str | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        customer_reference: str | None = None,
+        requirements_met: bool | None = None,
+        phone_numbers_count: int | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> Iterator[dict]:
+        params = _query(
+            {
+                "filter[status]": status,
+                "filter[created_at][gt]": created_after,
+                "filter[created_at][lt]": created_before,
+                "filter[customer_reference]": customer_reference,
+                "filter[requirements_met]": requirements_met,
+                "filter[phone_numbers_count]": phone_numbers_count,
+            }
+        )
+        return self._pages("/number_orders", params, page_size)
+
+    def get_number_order(self, order_id: str) -> dict:
+        return self._data("GET", f"/number_orders/{order_id}", dict)
+
+    def update_number_order(
+        self,
+        order_id: str,
+        *,
+        customer_reference: str | None = None,
+        regulatory_requirements: list[dict] | None = None,
+    ) -> dict:
+        # Only what the caller changes: an absent key leaves Telnyx's value alone.
+        body = {
+            key: value
+            for key, value in {
+                "customer_reference": customer_reference,
+                "regulatory_requirements": regulatory_requirements,
+            }.items()
+            if value is not None
+        }
+        return self._data("PATCH", f"/number_orders/{order_id}", dict, json=body)
+
+    # Sub number orders
+
+    def list_sub_number_orders(
+        self,
+        *,
+        order_id: str | None = None,
+        status: str | None = None,
+        country_code: str | None = None,
+        phone_number_type: str | None = None,
+    ) -> list[dict]:
+        params = _query(
+            {
+                "filter[order_request_id]": order_id,
+                "filter[status]": status,
+                "filter[country_code]": country_code,
+                "filter[phone_number_type]": phone_number_type,
+            }
+        )
+        return list(self._pages("/sub_number_orders", params, MAX_PAGE_SIZE))
+
+    def get_sub_number_order(
+        self, sub_order_id: str, *, include_phone_numbers: bool = False
+    ) -> dict:
+        params = _query({"filter[include_phone_numbers]": include_phone_numbers})
+        return self._data("GET", f"/sub_number_orders/{sub_order_id}", dict, params=params)
+
+    def cancel_sub_number_order(self, sub_order_id: str) -> dict:
+        return self._data("PATCH", f"/sub_number_orders/{sub_order_id}/cancel", dict)
+
+    # Phone numbers and their requirements
+
+    def list_number_order_phone_numbers(
+        self, *, country_code: str | None = None, page_size: int = MAX_PAGE_SIZE
+    ) -> Iterator[dict]:
+        params = _query({"filter[country_code]": country_code})
+        return self._pages("/number_order_phone_numbers", params, page_size)
+
+    def list_phone_number_requirements(self, phone_numbers: list[str]) -> list[dict]:
+        numbers = list(dict.fromkeys(phone_numbers))
+        found: list[dict] = []
+        for start in range(0, len(numbers), REQUIREMENTS_BATCH):
+            batch = ",".join(numbers[start : start + REQUIREMENTS_BATCH])
+            found.extend(
+                self._pages(
+                    "/phone_numbers_regulatory_requirements",
+                    {"filter[phone_number]": batch},
+                    MAX_PAGE_SIZE,
+                )
+            )
+        return found
+
+    # Plumbing
+
+    def _pages(self, path: str, params: dict[str, str], page_size: int) -> Iterator[dict]:
+        """Every item of a list, fetching the next page only when the caller gets that far."""
+        page = 1
+        while True:
+            body = self._body(
+                "GET", path, list, params={**params, "page[number]": page, "page[size]": page_size}
+            )
+            yield from body["data"]
+            meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+            total_pages = meta.get("total_pages")
+            if not body["data"] or not isinstance(total_pages, int) or page >= total_pages:
+                return
+            page += 1
+
+    def _data(self, method: str, path: str, expected: type, **kwargs: Any) -> Any:
+        return self._body(method, path, expected, **kwargs)["data"]
+
+    def _body(self, method: str, path: str, expected: type, **kwargs: Any) -> dict:
+        """The decoded body, which Telnyx promises is an object whose `data` is `expected`."""
+        response = self._send(method, path, **kwargs)
+        try:
+            body = response.json()
+        except ValueError:
+            raise TelnyxError("malformed", status=response.status_code, detail="not JSON") from None
+        if not isinstance(body, dict) or not isinstance(body.get("data"), expected):
+            raise TelnyxError(
+                "malformed",
+                status=response.status_code,
+                detail=f"no `data` {expected.__name__} in the body",
+            )
+        return body
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One call with retries: GETs on any transient failure, other methods only on 429.
+
+        A 429 means Telnyx did not process the request, so repeating a PATCH is safe; after a
+        timeout or a 5xx it may have been applied, and the caller must decide.
+        """
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(method, path, **kwargs)
+            except TelnyxError as error:
+                repeatable = error.retryable if method == "GET" else error.status == 429
+                if not repeatable or attempt >= self.max_retries:
+                    raise
+                delay = self._delay(attempt, error)
+                logger.warning(
+                    "Telnyx %s %s failed (%s); retry %d/%d in %.2fs",
+                    method,
+                    path,
+                    error.status or error.kind,
+                    attempt + 1,
+                    self.max_retries,
+                    delay,
+                )
+                self.sleep(delay)
+                attempt += 1
+
+    def _attempt(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method, self.base_url + path, timeout=self.timeout, **kwargs
+            )
+        except requests.Timeout as exc:
+            logger.info("Telnyx %s %s timed out after %.3fs", method, path, self.timeout)
+            raise TelnyxError("timeout", detail=type(exc).__name__) from exc
+        except requests.RequestException as exc:
+            logger.info("Telnyx %s %s could not connect", method, path)
+            raise TelnyxError("connection", detail=type(exc).__name__) from exc
+        elapsed = time.monotonic() - started
+        logger.info("Telnyx %s %s %s %.3fs", method, path, response.status_code, elapsed)
+        if response.status_code >= 400:
+            raise TelnyxError.from_response(response)
+        return response
+
+    def _delay(self, attempt: int, error: TelnyxError) -> float:
+        if error.status == 429 and error.retry_after is not None:
+            return min(max(error.retry_after, 0.0), MAX_DELAY)
+        # Exponential with "equal jitter": the wait grows every attempt, and parallel sync
+        # workers that failed together do not all come back at the same instant.
+        ceiling = min(self.backoff * 2**attempt, MAX_DELAY)
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def get_client() -> TelnyxClient:
+    """A new client configured from settings; close it when done."""
+    from django.conf import settings
+
+    return TelnyxClient(
+        api_key=settings.TELNYX_API_KEY,
+        base_url=settings.TELNYX_API_BASE,
+        timeout=settings.TELNYX_TIMEOUT,
+        max_retries=settings.TELNYX_MAX_RETRIES,
+        pool_size=settings.TELNYX_SYNC_CONCURRENCY,
+    )
