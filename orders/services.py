@@ -1,0 +1,734 @@
+"""Writes to the order cache: fetching orders from Telnyx, storing them, and the sync.
+
+Fetching (network, no database) and storing (database, no network) are separate steps, so that
+the sync can fetch several orders at once in worker threads while every write happens in the
+calling thread, one short transaction per order.
+"""
+
+import itertools
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Set
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from orders.models import (
+    FieldType,
+    Order,
+    PhoneNumber,
+    RequirementDefinition,
+    RequirementValue,
+    Status,
+    SubOrder,
+    SyncRun,
+)
+from orders.telnyx import TelnyxClient, TelnyxError, get_client
+
+logger = logging.getLogger(__name__)
+
+# How many orders the listing yields per page, and so how many cached rows one query loads.
+LIST_PAGE_SIZE = 250
+# At most this many fetched-but-not-stored orders per worker: memory stays flat however many
+# orders Telnyx lists, and the workers never wait for the listing.
+WINDOW_PER_WORKER = 2
+# SyncRun.error keeps the first few messages; the log has all of them.
+MAX_ERRORS_KEPT = 5
+
+
+@dataclass
+class OrderBundle:
+    """What Telnyx said about one order, fetched without touching the database."""
+
+    order: dict  # GET /number_orders/{id} data (full phone numbers with requirements)
+    sub_orders: list[dict]
+    definitions: list[dict]  # requirement definitions for requirement ids we did not know yet
+
+
+# --- reading Telnyx's data -------------------------------------------------------------------
+
+
+@contextmanager
+def _malformed(what: str) -> Iterator[None]:
+    """Data Telnyx sent that cannot be read is an upstream failure like any other."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise TelnyxError("malformed", detail=f"{what}: {error!r}") from error
+
+
+def _when(value: str | None) -> datetime | None:
+    """Telnyx's ISO 8601 timestamp, aware; None when missing or unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = parse_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if parsed is None or timezone.is_aware(parsed):
+        return parsed
+    return timezone.make_aware(parsed, UTC)
+
+
+def _required_when(data: dict, key: str) -> datetime:
+    parsed = _when(data.get(key))
+    if parsed is None:
+        raise ValueError(f"{key} is not a timestamp: {data.get(key)!r}")
+    return parsed
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+# Telnyx sends e.g. "address_id" or "document_id" where the spec says "address" or "document".
+_FIELD_TYPE_PREFIXES = (
+    ("address", FieldType.ADDRESS),
+    ("document", FieldType.DOCUMENT),
+    ("date", FieldType.DATETIME),
+)
+
+
+def _field_type(raw: str | None) -> str:
+    raw = (raw or "").lower()
+    for prefix, field_type in _FIELD_TYPE_PREFIXES:
+        if raw.startswith(prefix):
+            return field_type
+    return FieldType.TEXTUAL
+
+
+@dataclass
+class _Rows:
+    """A bundle turned into model field values, before any database access."""
+
+    order: dict
+    sub_orders: dict[UUID, dict]
+    numbers: dict[UUID, dict]  # by Telnyx's phone number id
+    values: dict[tuple[UUID, UUID], dict]  # by (phone number telnyx id, requirement id)
+    definitions: dict[UUID, dict]
+
+
+def _rows(bundle: OrderBundle) -> _Rows:
+    data = bundle.order
+    created_at = _required_when(data, "created_at")
+    updated_at = _required_when(data, "updated_at")
+    sub_orders = {
+        UUID(sub["id"]): {
+            "country_code": _text(sub.get("country_code")),
+            "phone_number_type": _text(sub.get("phone_number_type")),
+            "status": sub["status"],
+            "requirements_met": bool(sub.get("requirements_met")),
+            "phone_numbers_count": int(sub.get("phone_numbers_count") or 0),
+            "is_block_sub_number_order": bool(sub.get("is_block_sub_number_order")),
+            "created_at": _when(sub.get("created_at")) or created_at,
+            "updated_at": _when(sub.get("updated_at")) or updated_at,
+        }
+        for sub in bundle.sub_orders
+    }
+    by_kind: dict[tuple[str, str], list[UUID]] = {}
+    for sub_id, sub in sub_orders.items():
+        by_kind.setdefault((sub["country_code"], sub["phone_number_type"]), []).append(sub_id)
+
+    numbers: dict[UUID, dict] = {}
+    values: dict[tuple[UUID, UUID], dict] = {}
+    for number in data.get("phone_numbers") or []:
+        telnyx_id = UUID(number["id"])
+        e164 = number["phone_number"]
+        country = _text(number.get("country_code") or number.get("country_iso_alpha2"))
+        kind = _text(number.get("phone_number_type"))
+        sub_id = number.get("sub_number_order_id")
+        if sub_id and UUID(sub_id) in sub_orders:
+            sub_order_id = UUID(sub_id)
+        else:
+            # The order's own number entries may not name their sub order; the sub orders
+            # are split by country and number type, so that pair finds it.
+            candidates = by_kind.get((country, kind), [])
+            sub_order_id = candidates[0] if len(candidates) == 1 else None
+        numbers[telnyx_id] = {
+            "sub_order_id": sub_order_id,
+            "phone_number": e164,
+            "digits": e164.lstrip("+"),
+            "country_code": country,
+            "phone_number_type": kind,
+            "status": number.get("status") or data["status"],
+            "requirements_met": bool(number.get("requirements_met")),
+            "requirements_status": _text(number.get("requirements_status")),
+            "deadline": _when(number.get("deadline")),
+            "locality": _text(number.get("locality")),
+            "bundle_id": _text(number.get("bundle_id")),
+        }
+        for requirement in number.get("regulatory_requirements") or []:
+            values[telnyx_id, UUID(requirement["requirement_id"])] = {
+                "field_type": _field_type(requirement.get("field_type")),
+                "field_value": _text(requirement.get("field_value")),
+                "status": _text(requirement.get("status")),
+            }
+
+    awaiting = [number for number in numbers.values() if not number["requirements_met"]]
+    order = {
+        "id": UUID(data["id"]),
+        "status": data["status"],
+        "customer_reference": _text(data.get("customer_reference")),
+        "phone_numbers_count": int(data.get("phone_numbers_count") or len(numbers)),
+        "requirements_met": bool(data.get("requirements_met")),
+        "billing_group_id": _text(data.get("billing_group_id")),
+        "connection_id": _text(data.get("connection_id")),
+        "messaging_profile_id": _text(data.get("messaging_profile_id")),
+        "countries": " ".join(sorted({n["country_code"] for n in numbers.values()} - {""})),
+        "numbers_awaiting": len(awaiting),
+        "deadline": min((n["deadline"] for n in awaiting if n["deadline"]), default=None),
+        "created_at": created_at,
+        "updated_at": updated_at,
+    }
+    definitions = {
+        UUID(definition["id"]): {
+            "label": _text(definition.get("label")),
+            "description": _text(definition.get("description")),
+            "example": _text(definition.get("example")),
+            "field_type": _field_type(definition.get("field_type")),
+            "acceptance_criteria": dict(definition.get("acceptance_criteria") or {}),
+            "updated_at": _when(definition.get("updated_at")),
+        }
+        for definition in bundle.definitions
+    }
+    return _Rows(order, sub_orders, numbers, values, definitions)
+
+
+# --- fetching ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _client_scope(client: TelnyxClient | None) -> Iterator[TelnyxClient]:
+    """The caller's client, or a new one closed afterwards."""
+    if client is not None:
+        yield client
+        return
+    client = get_client()
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _requirement_ids(number: dict) -> set[UUID]:
+    return {UUID(r["requirement_id"]) for r in number.get("regulatory_requirements") or []}
+
+
+def _definitions_fetch(
+    *, client: TelnyxClient | None, phone_numbers: list[dict], known: Set[UUID]
+) -> list[dict]:
+    """Definitions of the requirement ids not in `known`, asking about as few numbers as can be
+    (and not at all, nor making a client, when every id is known).
+
+    Numbers of one country and type share their requirements, so one number stands for every
+    number whose unknown ids it already covers.
+    """
+    covered: set[UUID] = set()
+    representatives = []
+    for number in phone_numbers:
+        unknown = _requirement_ids(number) - known
+        if not unknown <= covered:
+            representatives.append(number["phone_number"])
+            covered |= unknown
+    if not representatives:
+        return []
+    found: dict[UUID, dict] = {}
+    with _client_scope(client) as telnyx:
+        answer = telnyx.list_phone_number_requirements(representatives)
+    for entry in answer:
+        for requirement in entry.get("regulatory_requirements") or []:
+            requirement_id = UUID(requirement["id"])
+            if requirement_id in covered:
+                found.setdefault(requirement_id, requirement)
+    return list(found.values())
+
+
+def order_fetch(
+    *, client: TelnyxClient, order_id: str, known_requirement_ids: set[UUID]
+) -> OrderBundle:
+    """Everything the cache holds about one order, from Telnyx. Touches no database: the sync
+    runs it in worker threads."""
+    order = client.get_number_order(str(order_id))
+    sub_orders = client.list_sub_number_orders(order_id=str(order_id))
+    with _malformed(f"order {order_id}"):
+        definitions = _definitions_fetch(
+            client=client,
+            phone_numbers=order.get("phone_numbers") or [],
+            known=known_requirement_ids,
+        )
+    return OrderBundle(order=order, sub_orders=sub_orders, definitions=definitions)
+
+
+# --- storing ----------------------------------------------------------------------------------
+
+_SUB_ORDER_FIELDS = [
+    "order",
+    "country_code",
+    "phone_number_type",
+    "status",
+    "requirements_met",
+    "phone_numbers_count",
+    "is_block_sub_number_order",
+    "created_at",
+    "updated_at",
+    "synced_at",
+]
+# What _rows() gives per number and per requirement value: compared with the cached row to skip
+# rewriting what did not change.
+_NUMBER_CONTENT = (
+    "sub_order_id",
+    "phone_number",
+    "digits",
+    "country_code",
+    "phone_number_type",
+    "status",
+    "requirements_met",
+    "requirements_status",
+    "deadline",
+    "locality",
+    "bundle_id",
+)
+_VALUE_CONTENT = ("field_type", "field_value", "status")
+_NUMBER_FIELDS = ["order_id", *_NUMBER_CONTENT, "updated_at", "synced_at"]
+_VALUE_FIELDS = [*_VALUE_CONTENT, "updated_at", "synced_at"]
+_DEFINITION_FIELDS = [
+    "label",
+    "description",
+    "example",
+    "field_type",
+    "acceptance_criteria",
+    "updated_at",
+    "synced_at",
+]
+
+
+def _differs(row: dict | None, fields: dict) -> bool:
+    return row is None or any(row[name] != value for name, value in fields.items())
+
+
+def _same_version(cached: Order, rows: _Rows) -> bool:
+    """Telnyx bumps `updated_at` with every change: an equal one, with the order's own fields
+    and its sub orders' versions equal, means there is nothing to rewrite."""
+    if any(getattr(cached, name) != value for name, value in rows.order.items()):
+        return False
+    cached_subs = set(
+        SubOrder.objects.filter(order_id=cached.pk).values_list("id", "updated_at", "status")
+    )
+    return cached_subs == {
+        (id_, sub["updated_at"], sub["status"]) for id_, sub in rows.sub_orders.items()
+    }
+
+
+def _definitions_save(definitions: dict[UUID, dict], synced_at: datetime) -> None:
+    if definitions:
+        RequirementDefinition.objects.bulk_create(
+            [
+                RequirementDefinition(id=id_, synced_at=synced_at, **fields)
+                for id_, fields in definitions.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=_DEFINITION_FIELDS,
+        )
+
+
+def _sub_orders_save(order_id: UUID, rows: _Rows, synced_at: datetime) -> None:
+    if rows.sub_orders:
+        SubOrder.objects.bulk_create(
+            [
+                SubOrder(id=id_, order_id=order_id, synced_at=synced_at, **fields)
+                for id_, fields in rows.sub_orders.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=_SUB_ORDER_FIELDS,
+        )
+    SubOrder.objects.filter(order_id=order_id).exclude(pk__in=list(rows.sub_orders)).delete()
+
+
+def _numbers_save(order_id: UUID, rows: _Rows, synced_at: datetime) -> dict[UUID, int]:
+    """Writes the numbers that changed, deletes those that vanished; returns every kept
+    number's primary key by Telnyx id."""
+    cached = {
+        row["telnyx_id"]: row
+        for row in PhoneNumber.objects.filter(order_id=order_id).values(
+            "id", "telnyx_id", *_NUMBER_CONTENT
+        )
+    }
+    pks = {telnyx_id: row["id"] for telnyx_id, row in cached.items()}
+    changed = [
+        PhoneNumber(
+            telnyx_id=telnyx_id,
+            order_id=order_id,
+            updated_at=rows.order["updated_at"],
+            synced_at=synced_at,
+            **fields,
+        )
+        for telnyx_id, fields in rows.numbers.items()
+        if _differs(cached.get(telnyx_id), fields)
+    ]
+    if changed:
+        PhoneNumber.objects.bulk_create(
+            changed,
+            update_conflicts=True,
+            unique_fields=["telnyx_id"],
+            update_fields=_NUMBER_FIELDS,
+        )
+        pks.update((number.telnyx_id, number.pk) for number in changed)
+    vanished = [row["id"] for telnyx_id, row in cached.items() if telnyx_id not in rows.numbers]
+    if vanished:
+        PhoneNumber.objects.filter(pk__in=vanished).delete()
+        for telnyx_id in cached.keys() - rows.numbers.keys():
+            del pks[telnyx_id]
+    return pks
+
+
+def _values_save(order_id: UUID, rows: _Rows, pks: dict[UUID, int], synced_at: datetime) -> None:
+    cached = {
+        (row["phone_number_id"], row["requirement_id"]): row
+        for row in RequirementValue.objects.filter(phone_number__order_id=order_id).values(
+            "id", "phone_number_id", "requirement_id", *_VALUE_CONTENT
+        )
+    }
+    wanted = {
+        (pks[telnyx_id], requirement_id): fields
+        for (telnyx_id, requirement_id), fields in rows.values.items()
+    }
+    changed = [
+        RequirementValue(
+            phone_number_id=number_pk,
+            requirement_id=requirement_id,
+            updated_at=rows.order["updated_at"],
+            synced_at=synced_at,
+            **fields,
+        )
+        for (number_pk, requirement_id), fields in wanted.items()
+        if _differs(cached.get((number_pk, requirement_id)), fields)
+    ]
+    if changed:
+        RequirementValue.objects.bulk_create(
+            changed,
+            update_conflicts=True,
+            unique_fields=["phone_number", "requirement_id"],
+            update_fields=_VALUE_FIELDS,
+        )
+    vanished = [row["id"] for key, row in cached.items() if key not in wanted]
+    if vanished:
+        RequirementValue.objects.filter(pk__in=vanished).delete()
+
+
+def order_store(*, bundle: OrderBundle, synced_at: datetime | None = None) -> tuple[Order, str]:
+    """Writes one fetched order into the cache in one transaction.
+
+    Returns the order and "created", "updated", "unchanged" or "stale" (Telnyx's `updated_at`
+    is older than what we hold: nothing is written). Sub orders, numbers and requirement values
+    missing from the bundle are deleted; numbers and values that did not change are not
+    rewritten, so a large order costs a fixed number of queries.
+    """
+    synced_at = synced_at or timezone.now()
+    with _malformed(f"order {bundle.order.get('id')}"):
+        rows = _rows(bundle)
+    order_id = rows.order["id"]
+    with transaction.atomic():
+        cached = Order.objects.select_for_update().filter(pk=order_id).first()
+        if cached is not None and cached.updated_at > rows.order["updated_at"]:
+            return cached, "stale"
+        _definitions_save(rows.definitions, synced_at)
+        if cached is not None and _same_version(cached, rows):
+            Order.objects.filter(pk=order_id).update(synced_at=synced_at, gone_at=None)
+            cached.synced_at, cached.gone_at = synced_at, None
+            return cached, "unchanged"
+        order = Order(**rows.order, synced_at=synced_at, gone_at=None)
+        order.save(force_insert=cached is None)
+        _sub_orders_save(order_id, rows, synced_at)
+        pks = _numbers_save(order_id, rows, synced_at)
+        _values_save(order_id, rows, pks, synced_at)
+    return order, "created" if cached is None else "updated"
+
+
+def _known_requirement_ids() -> set[UUID]:
+    return set(RequirementDefinition.objects.values_list("id", flat=True))
+
+
+def _mark_gone(order_id: UUID | str) -> None:
+    Order.objects.filter(pk=order_id, gone_at__isnull=True).update(gone_at=timezone.now())
+
+
+def _refresh(*, order_id: UUID | str, client: TelnyxClient | None) -> tuple[Order, str]:
+    known = _known_requirement_ids()
+    with _client_scope(client) as telnyx:
+        try:
+            bundle = order_fetch(client=telnyx, order_id=str(order_id), known_requirement_ids=known)
+        except TelnyxError as error:
+            if error.status == 404:
+                _mark_gone(order_id)
+            raise
+    return order_store(bundle=bundle)
+
+
+def order_refresh(*, order_id: UUID | str, client: TelnyxClient | None = None) -> Order:
+    """Fetches one order from Telnyx and stores it. When Telnyx answers 404 the cached order
+    (if any) is marked gone and the TelnyxError raised; finding it again clears the mark."""
+    return _refresh(order_id=order_id, client=client)[0]
+
+
+def _has_full_numbers(payload: dict) -> bool:
+    return all(
+        "regulatory_requirements" in number and "requirements_met" in number
+        for number in payload.get("phone_numbers") or []
+    )
+
+
+def _cached_sub_orders(payload: dict, order_id: UUID) -> list[dict] | None:
+    """The cached sub orders as Telnyx would send them, or None when they may not be current:
+    the payload names a sub order we do not hold, or the order is no longer pending while a
+    cached sub order still is (the sync re-pulls only pending orders, so the cache would keep
+    the stale sub order for good)."""
+    cached = list(SubOrder.objects.filter(order_id=order_id))
+    named = {UUID(sub_id) for sub_id in payload.get("sub_number_orders_ids") or []}
+    named |= {
+        UUID(number["sub_number_order_id"])
+        for number in payload.get("phone_numbers") or []
+        if number.get("sub_number_order_id")
+    }
+    if not cached or not named <= {sub.id for sub in cached}:
+        return None
+    if payload["status"] != Status.PENDING and any(s.status == Status.PENDING for s in cached):
+        return None
+    return [
+        {
+            "id": str(sub.id),
+            "country_code": sub.country_code,
+            "phone_number_type": sub.phone_number_type,
+            "status": sub.status,
+            "requirements_met": sub.requirements_met,
+            "phone_numbers_count": sub.phone_numbers_count,
+            "is_block_sub_number_order": sub.is_block_sub_number_order,
+            "created_at": sub.created_at.isoformat(),
+            "updated_at": sub.updated_at.isoformat(),
+        }
+        for sub in cached
+    ]
+
+
+def order_apply_payload(
+    *, payload: dict, client: TelnyxClient | None = None
+) -> tuple[Order | None, str]:
+    """Applies an order Telnyx pushed (a webhook's payload) to the cache.
+
+    Returns the order and what happened: "stale" (older than what we hold) or "unchanged"
+    (the version we hold) change nothing and ask Telnyx nothing; "created" / "updated" when the
+    payload was complete enough to store as it is (full phone numbers with their requirements,
+    sub orders we hold); "refreshed" when the order had to be fetched from Telnyx instead.
+    A failed fetch raises TelnyxError (after marking the order gone on a 404).
+    """
+    with _malformed("webhook payload"):
+        order_id = UUID(payload["id"])
+        updated_at = _when(payload.get("updated_at"))
+        cached = Order.objects.filter(pk=order_id).first()
+        if cached is not None and updated_at is not None and updated_at <= cached.updated_at:
+            return cached, "stale" if updated_at < cached.updated_at else "unchanged"
+        sub_orders = _cached_sub_orders(payload, order_id) if _has_full_numbers(payload) else None
+    if sub_orders is None:
+        return _refresh(order_id=order_id, client=client)[0], "refreshed"
+    with _malformed(f"order {order_id}"):
+        definitions = _definitions_fetch(
+            client=client,
+            phone_numbers=payload.get("phone_numbers") or [],
+            known=_known_requirement_ids(),
+        )
+    return order_store(
+        bundle=OrderBundle(order=payload, sub_orders=sub_orders, definitions=definitions)
+    )
+
+
+# --- the sync ---------------------------------------------------------------------------------
+
+
+def _needs_refresh(listed: dict, cached: tuple[datetime, str, datetime | None] | None) -> bool:
+    """New, changed since we stored it, still pending (requirements and numbers move without
+    the listing telling), or marked gone: fetch it. Anything else is as we hold it."""
+    if cached is None:
+        return True
+    updated_at, status, gone_at = cached
+    listed_at = _when(listed.get("updated_at"))
+    return (
+        listed_at is None
+        or listed_at > updated_at
+        or listed.get("status", status) == Status.PENDING
+        or gone_at is not None
+    )
+
+
+class _Sync:
+    """One sync run: walks the listing in the calling thread, fetches in a bounded pool of worker
+    threads (one Telnyx client each), stores every result in the calling thread."""
+
+    def __init__(
+        self,
+        *,
+        run: SyncRun,
+        workers: int,
+        progress: Callable[[int, int | None], None] | None,
+    ) -> None:
+        self.run = run
+        self.workers = workers
+        self.window = workers * WINDOW_PER_WORKER
+        self.progress = progress
+        self.total: int | None = None
+        self.done = 0
+        self.errors: list[str] = []
+        self.known = _known_requirement_ids()
+        self.in_flight: dict[Future[OrderBundle], str] = {}
+        self._local = threading.local()
+        self._clients: list[TelnyxClient] = []
+        self._clients_lock = threading.Lock()
+
+    def execute(self, *, since: datetime | None, order_id: str | None) -> None:
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="telnyx-sync")
+        try:
+            with _client_scope(None) as lister:
+                if order_id:
+                    # Listed without a version, so it is always refetched.
+                    self.total = 1
+                    listing: Iterable[dict] = [{"id": order_id}]
+                else:
+                    listing = lister.list_number_orders(
+                        created_after=since, page_size=LIST_PAGE_SIZE
+                    )
+                self._walk(listing, pool)
+        except BaseException as error:
+            self._note(f"sync aborted: {error!r}")
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            for client in self._clients:
+                client.close()
+            self.run.error = self._error_text()
+            self.run.finished_at = timezone.now()
+            self.run.save()
+
+    def _walk(self, listing: Iterable[dict], pool: ThreadPoolExecutor) -> None:
+        for page in self._pages(listing):
+            ids = {}
+            for listed in page:
+                self.run.seen += 1
+                try:
+                    ids[UUID(str(listed["id"]))] = listed
+                except (KeyError, ValueError) as error:
+                    self._failed(str(listed.get("id")), f"listed without a usable id ({error})")
+            cached = {
+                id_: rest
+                for id_, *rest in Order.objects.filter(pk__in=list(ids)).values_list(
+                    "id", "updated_at", "status", "gone_at"
+                )
+            }
+            for id_, listed in ids.items():
+                if _needs_refresh(listed, cached.get(id_)):
+                    future = pool.submit(self._fetch, str(id_), frozenset(self.known))
+                    self.in_flight[future] = str(id_)
+                    if len(self.in_flight) >= self.window:
+                        self._collect(FIRST_COMPLETED)
+                else:
+                    self.run.unchanged += 1
+                    self._advance()
+        self._collect(ALL_COMPLETED)
+
+    def _pages(self, listing: Iterable[dict]) -> Iterator[tuple[dict, ...]]:
+        try:
+            yield from itertools.batched(listing, LIST_PAGE_SIZE)
+        except TelnyxError as error:
+            # No more orders to walk; those already listed are still stored.
+            logger.warning("sync: listing orders failed: %s", error)
+            self._note(f"listing orders stopped: {error}")
+
+    def _fetch(self, order_id: str, known: frozenset[UUID]) -> OrderBundle:
+        """Runs in a worker thread: network only."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = get_client()
+            with self._clients_lock:
+                self._clients.append(client)
+        return order_fetch(client=client, order_id=order_id, known_requirement_ids=known)
+
+    def _collect(self, return_when: str) -> None:
+        finished, _ = wait(self.in_flight, return_when=return_when)
+        for future in finished:
+            order_id = self.in_flight.pop(future)
+            try:
+                bundle = future.result()
+                _, outcome = order_store(bundle=bundle)
+            except TelnyxError as error:
+                if error.status == 404:
+                    _mark_gone(order_id)
+                self._failed(order_id, str(error))
+            except DatabaseError as error:
+                # One order the database refuses (a value too long, say) must not stop the rest.
+                logger.exception("sync: storing order %s failed", order_id)
+                self._failed(order_id, f"not stored: {error}")
+            else:
+                self.known.update(UUID(definition["id"]) for definition in bundle.definitions)
+                if outcome == "created":
+                    self.run.created += 1
+                elif outcome == "updated":
+                    self.run.updated += 1
+                else:
+                    self.run.unchanged += 1
+                self._advance()
+
+    def _advance(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def _failed(self, order_id: str, message: str) -> None:
+        self.run.failed += 1
+        logger.warning("sync: order %s failed: %s", order_id, message)
+        self._note(f"order {order_id}: {message}")
+        self._advance()
+
+    def _note(self, message: str) -> None:
+        self.errors.append(message)
+
+    def _error_text(self) -> str:
+        kept = self.errors[:MAX_ERRORS_KEPT]
+        if len(self.errors) > MAX_ERRORS_KEPT:
+            kept.append(f"... and {len(self.errors) - MAX_ERRORS_KEPT} more (see the log)")
+        return "\n".join(kept)
+
+
+def orders_sync(
+    *,
+    since: datetime | None = None,
+    order_id: str | None = None,
+    concurrency: int | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> SyncRun:
+    """Brings the cache in step with Telnyx and records the run as a SyncRun.
+
+    Walks every order created after `since` (or just `order_id`) and refetches those that are
+    new, changed or still pending, `concurrency` at a time (TELNYX_SYNC_CONCURRENCY by default).
+    An order that cannot be fetched or stored counts as failed and the sync goes on.
+    `progress(done, total)` is called after each order; total is None when not known upfront.
+    """
+    run = SyncRun.objects.create(started_at=timezone.now())
+    sync = _Sync(
+        run=run, workers=concurrency or settings.TELNYX_SYNC_CONCURRENCY, progress=progress
+    )
+    sync.execute(since=since, order_id=order_id)
+    logger.info(
+        "sync: seen %d, created %d, updated %d, unchanged %d, failed %d",
+        run.seen,
+        run.created,
+        run.updated,
+        run.unchanged,
+        run.failed,
+    )
+    return run
