@@ -3,9 +3,9 @@
 import logging
 
 from django.db import IntegrityError, transaction
+
 from orders.services import order_apply_payload
 from orders.telnyx import TelnyxClient, TelnyxError
-
 from webhooks.events import Event
 from webhooks.models import Outcome, WebhookEvent
 
@@ -64,6 +64,7 @@ def _apply(record: WebhookEvent, *, client: TelnyxClient | None) -> None:
         order, result = order_apply_payload(payload=record.payload, client=client)
     except TelnyxError as exc:
         # Acknowledged all the same (see views.telnyx): the scheduled sync is the safety net.
+        logger.warning("Telnyx event %s not applied: %s", record.event_id, exc)
         record.outcome, record.detail = Outcome.FAILED, f"refreshing from Telnyx failed: {exc}"
     else:
         record.outcome, record.detail = _OUTCOMES[result], result

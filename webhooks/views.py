@@ -38,7 +38,7 @@ def telnyx(request: HttpRequest) -> HttpResponse:
     body = request.body
     if not settings.TELNYX_PUBLIC_KEY:
         logger.error(
-            "Refused Telnyx event %s: TELNYX_PUBLIC_KEY is not set, so nothing can be verified",
+            "Refused Telnyx event (id %s): TELNYX_PUBLIC_KEY is not set, nothing can be verified",
             claimed_event_id(body),
         )
         return _refuse(503, "webhooks are not configured")
@@ -51,12 +51,12 @@ def telnyx(request: HttpRequest) -> HttpResponse:
             tolerance=settings.TELNYX_WEBHOOK_TOLERANCE,
         )
     except SignatureRejected as exc:
-        logger.warning("Refused Telnyx event %s: %s", claimed_event_id(body), exc)
+        logger.warning("Refused Telnyx event (id %s): %s", claimed_event_id(body), exc)
         return _refuse(403, "signature not accepted")
     try:
         event = parse_event(body)
     except MalformedEvent as exc:
-        logger.warning("Refused signed Telnyx event %s: %s", claimed_event_id(body), exc)
+        logger.warning("Refused signed Telnyx event (id %s): %s", claimed_event_id(body), exc)
         return _refuse(400, "not a Telnyx event")
     record, created = event_receive(event=event)
     return JsonResponse({"outcome": record.outcome if created else Outcome.DUPLICATE_IGNORED})

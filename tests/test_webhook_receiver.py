@@ -1,0 +1,326 @@
+"""POST /webhooks/telnyx/: signed Telnyx events are stored once and applied to the cache."""
+
+import json
+import logging
+import time
+import uuid
+from unittest.mock import patch
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from orders.telnyx import TelnyxError
+from tests.conftest import WebhookSigner
+from webhooks.models import Outcome, WebhookEvent
+from webhooks.selectors import events_for_order
+
+URL = "/webhooks/telnyx/"
+SECRET_REFERENCE = "SECRET-REF-7731"
+SECRET_VALUE = "CHE-999.888.777"
+
+
+def order_payload(order_id: str | None = None, **fields) -> dict:
+    return {
+        "id": order_id or str(uuid.uuid4()),
+        "record_type": "number_order",
+        "status": "success",
+        "customer_reference": SECRET_REFERENCE,
+        "phone_numbers": [
+            {
+                "phone_number": "+41215470000",
+                "regulatory_requirements": [{"field_value": SECRET_VALUE}],
+            }
+        ],
+        "updated_at": "2026-11-20T10:00:00.000000Z",
+        **fields,
+    }
+
+
+def event(payload: dict | None = None, *, event_id: str | None = None, **data) -> bytes:
+    document = {
+        "data": {
+            "id": event_id or str(uuid.uuid4()),
+            "event_type": "number_order.complete",
+            "occurred_at": "2026-11-20T10:00:01.123456Z",
+            "payload": order_payload() if payload is None else payload,
+            "record_type": "event",
+            **data,
+        },
+        "meta": {"attempt": 1, "delivered_to": "https://intranet.example/webhooks/telnyx/"},
+    }
+    return json.dumps(document).encode()
+
+
+def deliver(client: Client, body: bytes, headers: dict[str, str]):
+    return client.post(URL, data=body, content_type="application/json", headers=headers)
+
+
+@pytest.fixture
+def apply():
+    """The order service, replaced: these tests are about the receiver, not the cache."""
+    with patch("webhooks.services.order_apply_payload", return_value=(None, "updated")) as mock:
+        yield mock
+
+
+def test_signed_order_complete_is_applied_and_recorded(client, db, webhook_signer, apply):
+    payload = order_payload()
+    body = event(payload, event_id="ev-1")
+
+    response = deliver(client, body, webhook_signer.headers(body))
+
+    assert response.status_code == 200
+    assert response.json() == {"outcome": "applied"}
+    apply.assert_called_once_with(payload=payload, client=None)
+    record = WebhookEvent.objects.get()
+    assert record.event_id == "ev-1"
+    assert record.event_type == "number_order.complete"
+    assert record.order_id == uuid.UUID(payload["id"])
+    assert record.occurred_at.isoformat() == "2026-11-20T10:00:01.123456+00:00"
+    assert record.attempt == 1
+    assert record.outcome == Outcome.APPLIED
+    assert record.payload == payload
+
+
+def test_anonymous_delivery_is_not_sent_to_the_login_page(client, db, webhook_signer, apply):
+    body = event()
+    response = deliver(client, body, webhook_signer.headers(body))
+    assert response.status_code == 200
+    assert "Location" not in response.headers
+
+
+def test_delivery_needs_no_csrf_token(db, webhook_signer, apply):
+    body = event()
+    response = deliver(Client(enforce_csrf_checks=True), body, webhook_signer.headers(body))
+    assert response.status_code == 200
+    apply.assert_called_once()
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_only_post_is_allowed(client, db, method):
+    assert getattr(client, method)(URL).status_code == 405
+
+
+def tampered(signer, body):
+    return body.replace(b"success", b"failure"), signer.headers(body)
+
+
+def wrong_key(signer, body):
+    return body, WebhookSigner().headers(body)
+
+
+def stale(signer, body):
+    return body, signer.headers(body, timestamp=int(time.time()) - 301)
+
+
+def future(signer, body):
+    return body, signer.headers(body, timestamp=int(time.time()) + 301)
+
+
+def no_signature(signer, body):
+    headers = signer.headers(body)
+    del headers["telnyx-signature-ed25519"]
+    return body, headers
+
+
+def no_timestamp(signer, body):
+    headers = signer.headers(body)
+    del headers["telnyx-timestamp"]
+    return body, headers
+
+
+def garbage_signature(signer, body):
+    return body, signer.headers(body) | {"telnyx-signature-ed25519": "%%% not base64 %%%"}
+
+
+@pytest.mark.parametrize(
+    ("forge", "reason"),
+    [
+        (tampered, "does not match"),
+        (wrong_key, "does not match"),
+        (stale, "s old"),
+        (future, "s in the future"),
+        (no_signature, "no telnyx-signature-ed25519 header"),
+        (no_timestamp, "no telnyx-timestamp header"),
+        (garbage_signature, "not base64"),
+    ],
+)
+def test_unverified_delivery_is_refused_and_nothing_stored(
+    client, db, webhook_signer, apply, caplog, forge, reason
+):
+    body, headers = forge(webhook_signer, event(event_id="ev-forged"))
+
+    with caplog.at_level(logging.WARNING, logger="webhooks"):
+        response = deliver(client, body, headers)
+
+    assert response.status_code == 403
+    assert not WebhookEvent.objects.exists()
+    apply.assert_not_called()
+    assert reason in caplog.text
+    assert "'ev-forged'" in caplog.text
+
+
+def test_delivery_is_refused_when_no_public_key_is_configured(client, db, settings, apply, caplog):
+    signed_by_someone = WebhookSigner()
+    settings.TELNYX_PUBLIC_KEY = ""
+    body = event()
+
+    with caplog.at_level(logging.ERROR, logger="webhooks"):
+        response = deliver(client, body, signed_by_someone.headers(body))
+
+    assert response.status_code == 503
+    assert not WebhookEvent.objects.exists()
+    apply.assert_not_called()
+    assert "TELNYX_PUBLIC_KEY is not set" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"\xff\xfe\x00garbage",
+        b"[" * 100_000,
+        b"[]",
+        b'{"data": []}',
+        b'{"meta": {}}',
+        json.dumps({"data": {"event_type": "number_order.complete", "payload": {}}}).encode(),
+        json.dumps({"data": {"id": 7, "event_type": "x", "payload": {}}}).encode(),
+        json.dumps({"data": {"id": "", "event_type": "x", "payload": {}}}).encode(),
+        json.dumps({"data": {"id": "a\u0000b", "event_type": "x", "payload": {}}}).encode(),
+        json.dumps({"data": {"id": "x" * 256, "event_type": "x", "payload": {}}}).encode(),
+        json.dumps({"data": {"id": "e", "payload": {}}}).encode(),
+        json.dumps({"data": {"id": "e", "event_type": "number_order.complete"}}).encode(),
+        json.dumps({"data": {"id": "e", "event_type": "x", "payload": [1]}}).encode(),
+        json.dumps({"data": {"id": "e", "event_type": "x", "payload": "{}"}}).encode(),
+    ],
+    ids=lambda body: body[:40].decode(errors="replace"),
+)
+def test_signed_but_malformed_event_is_refused_with_400(client, db, webhook_signer, apply, body):
+    response = deliver(client, body, webhook_signer.headers(body))
+
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+    apply.assert_not_called()
+
+
+def test_repeated_delivery_is_acknowledged_and_applied_once(client, db, webhook_signer, apply):
+    first = event(event_id="ev-twice")
+    again = first.replace(b'"attempt": 1', b'"attempt": 2')
+
+    responses = [deliver(client, body, webhook_signer.headers(body)) for body in (first, again)]
+
+    assert [r.status_code for r in responses] == [200, 200]
+    assert responses[1].json() == {"outcome": "duplicate-ignored"}
+    apply.assert_called_once()
+    record = WebhookEvent.objects.get()
+    assert (record.attempt, record.outcome) == (1, Outcome.APPLIED)
+
+
+def test_unknown_event_type_is_stored_as_ignored(client, db, webhook_signer, apply):
+    body = event(event_type="number_order.deadline_approaching", event_id="ev-other")
+
+    response = deliver(client, body, webhook_signer.headers(body))
+
+    assert response.status_code == 200
+    apply.assert_not_called()
+    record = WebhookEvent.objects.get(event_id="ev-other")
+    assert record.outcome == Outcome.IGNORED
+
+
+@pytest.mark.parametrize(
+    ("result", "outcome"),
+    [
+        ("created", Outcome.APPLIED),
+        ("updated", Outcome.APPLIED),
+        ("unchanged", Outcome.DUPLICATE_IGNORED),
+        ("stale", Outcome.STALE),
+        ("refreshed", Outcome.REFRESHED),
+    ],
+)
+def test_outcome_says_what_the_order_service_did(
+    client, db, webhook_signer, apply, result, outcome
+):
+    apply.return_value = (None, result)
+    body = event()
+
+    response = deliver(client, body, webhook_signer.headers(body))
+
+    assert response.json() == {"outcome": outcome}
+    assert WebhookEvent.objects.get().outcome == outcome
+
+
+def test_failure_to_apply_is_recorded_and_still_acknowledged(
+    client, db, webhook_signer, apply, caplog
+):
+    apply.side_effect = TelnyxError("timeout")
+    body = event(event_id="ev-fails")
+
+    with caplog.at_level(logging.INFO, logger="webhooks"):
+        response = deliver(client, body, webhook_signer.headers(body))
+
+    assert response.status_code == 200
+    record = WebhookEvent.objects.get()
+    assert record.outcome == Outcome.FAILED
+    assert "did not answer in time" in record.detail
+    assert "ev-fails" in caplog.text
+
+
+def test_logs_never_hold_the_body_or_the_signature(client, db, webhook_signer, apply, caplog):
+    applied = event(event_id="ev-logged")
+    signed = webhook_signer.headers(applied)
+    malformed = event([order_payload()], event_id="ev-logged")
+    forged = applied.replace(b"success", b"failure")
+
+    with caplog.at_level(logging.DEBUG):
+        deliver(client, applied, signed)
+        deliver(client, malformed, webhook_signer.headers(malformed))
+        deliver(client, forged, signed)
+
+    assert caplog.text.count("ev-logged") >= 3
+    for secret in (SECRET_REFERENCE, SECRET_VALUE, signed["telnyx-signature-ed25519"]):
+        assert secret not in caplog.text
+
+
+def test_events_for_order_lists_that_orders_events_newest_first(client, db, webhook_signer, apply):
+    order_id = str(uuid.uuid4())
+    for event_id in ("ev-a", "ev-b"):
+        body = event(order_payload(order_id), event_id=event_id)
+        deliver(client, body, webhook_signer.headers(body))
+    body = event(event_id="ev-other-order")
+    deliver(client, body, webhook_signer.headers(body))
+
+    events = events_for_order(order_id=uuid.UUID(order_id))
+
+    assert [e.event_id for e in events] == ["ev-b", "ev-a"]
+
+
+@pytest.fixture
+def admin_client(client, db):
+    client.force_login(User.objects.create_superuser("root", password="pw"))
+    return client
+
+
+def test_admin_lists_and_finds_events_by_order_id(admin_client, webhook_signer, apply):
+    order_id = str(uuid.uuid4())
+    body = event(order_payload(order_id), event_id="ev-admin")
+    deliver(admin_client, body, webhook_signer.headers(body))
+    other = event(event_id="ev-unrelated")
+    deliver(admin_client, other, webhook_signer.headers(other))
+
+    found = admin_client.get("/admin/webhooks/webhookevent/", {"q": order_id[:8]})
+
+    assert found.status_code == 200
+    assert b"ev-admin" in found.content
+    assert b"ev-unrelated" not in found.content
+
+
+def test_admin_cannot_add_change_or_delete_events(admin_client, webhook_signer, apply):
+    body = event(event_id="ev-readonly")
+    deliver(admin_client, body, webhook_signer.headers(body))
+    pk = WebhookEvent.objects.get().pk
+    base = "/admin/webhooks/webhookevent"
+
+    assert admin_client.get(f"{base}/add/").status_code == 403
+    assert admin_client.get(f"{base}/{pk}/delete/").status_code == 403
+    assert admin_client.post(f"{base}/{pk}/change/", {"outcome": "applied"}).status_code == 403
+    assert admin_client.get(f"{base}/{pk}/change/").status_code == 200
