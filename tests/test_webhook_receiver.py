@@ -4,12 +4,14 @@ import json
 import logging
 import time
 import uuid
+from datetime import datetime, timedelta
 from unittest.mock import patch
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from orders.models import Order
 from orders.telnyx import TelnyxError
 from tests.conftest import WebhookSigner
 from webhooks.models import Outcome, WebhookEvent
@@ -324,3 +326,91 @@ def test_admin_cannot_add_change_or_delete_events(admin_client, webhook_signer, 
     assert admin_client.get(f"{base}/{pk}/delete/").status_code == 403
     assert admin_client.post(f"{base}/{pk}/change/", {"outcome": "applied"}).status_code == 403
     assert admin_client.get(f"{base}/{pk}/change/").status_code == 200
+
+
+# --- end to end, with the real order service --------------------------------------------------
+
+
+def payload_of(order: Order, *, updated_at: datetime, **fields) -> dict:
+    """The order as a number_order.complete payload carries it: full numbers, requirements."""
+    numbers = order.phone_numbers.select_related("sub_order").prefetch_related("requirements")
+    return {
+        "id": str(order.id),
+        "record_type": "number_order",
+        "status": order.status,
+        "customer_reference": order.customer_reference,
+        "phone_numbers_count": order.phone_numbers_count,
+        "requirements_met": order.requirements_met,
+        "created_at": order.created_at.isoformat(),
+        "updated_at": updated_at.isoformat(),
+        "sub_number_orders_ids": [str(sub.id) for sub in order.sub_orders.all()],
+        "phone_numbers": [
+            {
+                "id": str(number.telnyx_id),
+                "record_type": "number_order_phone_number",
+                "phone_number": number.phone_number,
+                "country_code": number.country_code,
+                "phone_number_type": number.phone_number_type,
+                "sub_number_order_id": str(number.sub_order_id),
+                "status": number.status,
+                "requirements_met": number.requirements_met,
+                "requirements_status": number.requirements_status,
+                "regulatory_requirements": [
+                    {
+                        "requirement_id": str(value.requirement_id),
+                        "field_type": value.field_type,
+                        "field_value": value.field_value,
+                        "status": value.status,
+                    }
+                    for value in number.requirements.all()
+                ],
+            }
+            for number in numbers
+        ],
+        **fields,
+    }
+
+
+def test_signed_payload_updates_the_cached_order(client, order_factory, webhook_signer):
+    order = order_factory(numbers=2)
+    newer = order.updated_at + timedelta(hours=1)
+    body = event(payload_of(order, updated_at=newer, customer_reference="REF-WEBHOOK"))
+
+    response = deliver(client, body, webhook_signer.headers(body))
+
+    assert response.json() == {"outcome": "applied"}
+    order.refresh_from_db()
+    assert (order.customer_reference, order.updated_at) == ("REF-WEBHOOK", newer)
+    assert [e.outcome for e in events_for_order(order_id=order.id)] == [Outcome.APPLIED]
+
+
+def test_older_payload_arriving_late_changes_nothing(client, order_factory, webhook_signer):
+    order = order_factory(numbers=2)
+    held = order.updated_at
+    body = event(
+        payload_of(order, updated_at=held - timedelta(minutes=5), customer_reference="REF-OLD")
+    )
+
+    response = deliver(client, body, webhook_signer.headers(body))
+
+    assert response.json() == {"outcome": "stale"}
+    order.refresh_from_db()
+    assert (order.customer_reference, order.updated_at) == ("REF-001", held)
+    assert WebhookEvent.objects.get().order_id == order.id
+
+
+def test_out_of_order_deliveries_keep_the_newest_version(client, order_factory, webhook_signer):
+    order = order_factory(numbers=1)
+    first = order.updated_at + timedelta(minutes=1)
+    second = order.updated_at + timedelta(minutes=2)
+    newest = event(payload_of(order, updated_at=second, customer_reference="REF-SECOND"))
+    older = event(payload_of(order, updated_at=first, customer_reference="REF-FIRST"))
+
+    outcomes = [
+        deliver(client, body, webhook_signer.headers(body)).json()["outcome"]
+        for body in (newest, older)
+    ]
+
+    assert outcomes == ["applied", "stale"]
+    order.refresh_from_db()
+    assert order.customer_reference == "REF-SECOND"
