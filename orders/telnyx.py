@@ -123,7 +123,10 @@ def _query(params: dict[str, Any]) -> dict[str, str]:
 
 
 class TelnyxClient:
-    """Telnyx's number-order API. One session per client; safe to share between threads."""
+    """Telnyx's number-order API over one session, shared by the sync's worker threads.
+
+    Nothing changes the session after construction, which is what makes sharing it safe.
+    """
 
     def __init__(
         self,
@@ -328,7 +331,9 @@ class TelnyxClient:
             logger.info("Telnyx %s %s could not connect", method, path)
             raise TelnyxError("connection", detail=type(exc).__name__) from exc
         elapsed = time.monotonic() - started
-        logger.info("Telnyx %s %s %s %.3fs", method, path, response.status_code, elapsed)
+        # A full sync makes thousands of calls: only the failures belong in the normal log.
+        level = logging.DEBUG if response.ok else logging.INFO
+        logger.log(level, "Telnyx %s %s %s %.3fs", method, path, response.status_code, elapsed)
         if response.status_code >= 400:
             raise TelnyxError.from_response(response)
         return response

@@ -544,7 +544,7 @@ def test_api_key_appears_in_no_error_and_no_log_record(http, client, caplog):
 
 
 def test_each_call_is_logged_with_method_path_and_status(http, client, caplog):
-    caplog.set_level(logging.INFO, logger="orders.telnyx")
+    caplog.set_level(logging.DEBUG, logger="orders.telnyx")
     http.patch(f"{BASE}/number_orders/{ORDER_ID}", json={"data": {"id": ORDER_ID}})
 
     client.update_number_order(ORDER_ID, customer_reference="X")
