@@ -97,7 +97,7 @@ class TelnyxError(Exception):
         if self.kind == "connection":
             return "Could not connect to Telnyx."
         if self.kind == "malformed":
-            return f"Telnyx sent an unexpected answer: {self.detail}"
+            return f"Telnyx sent an unexpected answer ({self.detail})."
         code = f", code {self.code}" if self.code else ""
         sentence = f"Telnyx answered HTTP {self.status}{code}: {self.title}"
         if self.detail and self.detail != self.title:
@@ -287,7 +287,7 @@ class TelnyxClient:
             raise TelnyxError(
                 "malformed",
                 status=response.status_code,
-                detail=f"no `data` {expected.__name__} in the body",
+                detail=f"no `data` {'list' if expected is list else 'object'} in the body",
             )
         return body
 
