@@ -414,3 +414,16 @@ def test_out_of_order_deliveries_keep_the_newest_version(client, order_factory, 
     assert outcomes == ["applied", "stale"]
     order.refresh_from_db()
     assert order.customer_reference == "REF-SECOND"
+
+
+def test_payload_the_service_cannot_read_is_recorded_as_failed_not_a_500(
+    client, db, webhook_signer
+):
+    body = event({"id": "not-a-uuid", "status": "success"}, event_id="ev-unreadable")
+
+    response = deliver(client, body, webhook_signer.headers(body))
+
+    assert response.json() == {"outcome": "failed"}
+    record = WebhookEvent.objects.get()
+    assert record.order_id is None
+    assert "unexpected answer" in record.detail

@@ -65,7 +65,7 @@ def _apply(record: WebhookEvent, *, client: TelnyxClient | None) -> None:
     except TelnyxError as exc:
         # Acknowledged all the same (see views.telnyx): the scheduled sync is the safety net.
         logger.warning("Telnyx event %s not applied: %s", record.event_id, exc)
-        record.outcome, record.detail = Outcome.FAILED, f"refreshing from Telnyx failed: {exc}"
+        record.outcome, record.detail = Outcome.FAILED, f"not applied: {exc}"
     else:
         record.outcome, record.detail = _OUTCOMES[result], result
         if order is not None:
