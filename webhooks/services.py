@@ -23,8 +23,9 @@ _OUTCOMES = {
 }
 
 
-def event_receive(*, event: Event, client: TelnyxClient | None = None) -> tuple[WebhookEvent, bool]:
-    """Records `event` and applies it; returns (record, False) untouched for a repeat delivery.
+def event_receive(*, event: Event, client: TelnyxClient | None = None) -> WebhookEvent | None:
+    """Records `event` and applies it; returns the record, or None for a repeat delivery (which
+    changes nothing).
 
     The record is claimed in its own short transaction before anything is applied, so the
     unique event id makes a concurrent repeat back off, and no lock is held while a partial
@@ -46,7 +47,7 @@ def event_receive(*, event: Event, client: TelnyxClient | None = None) -> tuple[
             )
     except IntegrityError:
         logger.info("Telnyx event %s (%s) repeated: ignored", event.id, event.event_type)
-        return WebhookEvent.objects.get(event_id=event.id), False
+        return None
     if handled:
         _apply(record, client=client)
     logger.info(
@@ -56,7 +57,7 @@ def event_receive(*, event: Event, client: TelnyxClient | None = None) -> tuple[
         record.order_id,
         record.outcome,
     )
-    return record, True
+    return record
 
 
 def _apply(record: WebhookEvent, *, client: TelnyxClient | None) -> None:

@@ -58,5 +58,6 @@ def telnyx(request: HttpRequest) -> HttpResponse:
     except MalformedEvent as exc:
         logger.warning("Refused signed Telnyx event (id %s): %s", claimed_event_id(body), exc)
         return _refuse(400, "not a Telnyx event")
-    record, created = event_receive(event=event)
-    return JsonResponse({"outcome": record.outcome if created else Outcome.DUPLICATE_IGNORED})
+    record = event_receive(event=event)
+    outcome = Outcome.DUPLICATE_IGNORED if record is None else record.outcome
+    return JsonResponse({"outcome": outcome})
