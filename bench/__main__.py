@@ -1,0 +1,375 @@
+"""`python -m bench`: build a large cache, measure the dashboard, print a table, write JSON.
+
+One database per process (Django is set up once per process): `--database both` runs this
+module again for SQLite, then for PostgreSQL when a server answers, and prints both tables.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = ROOT / "bench"
+DEFAULT_PG_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def _parser() -> argparse.ArgumentParser:
+    from_env = os.environ.get("DATABASE_URL", "")
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgres", "both"],
+        default="postgres" if from_env.startswith("postgres") else "sqlite",
+        help="both: SQLite, then PostgreSQL if a server answers (default: from DATABASE_URL)",
+    )
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--numbers", type=int, default=300_000)
+    parser.add_argument("--big-order", type=int, default=500, help="numbers of the big order")
+    parser.add_argument("--sync-orders", type=int, default=2000)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument(
+        "--sync-concurrency",
+        type=int,
+        default=int(os.environ.get("TELNYX_SYNC_CONCURRENCY") or 8),
+        help="the sync's TELNYX_SYNC_CONCURRENCY (default: the setting's default, 8)",
+    )
+    parser.add_argument("--load-seconds", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument(
+        "--think-ms",
+        type=int,
+        default=1000,
+        help="each load client's pause between pages, as a person reading (0: none)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2 * (os.cpu_count() or 1) + 1,
+        help="gunicorn workers (default 2 x CPUs + 1)",
+    )
+    parser.add_argument("--repeat", type=int, default=40, help="timed requests per page")
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=["pages", "weight", "load", "sync"]
+    )
+    parser.add_argument("--rebuild", action="store_true", help="drop the bench data and rebuild")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=HERE,
+        help="where the SQLite files and results-<database>.json go (default: bench/)",
+    )
+    parser.add_argument(
+        "--pg-name",
+        default="ordersite_bench",
+        help="PostgreSQL database for the bench (the sync uses <name>_sync)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.database == "both":
+        return _both(args, argv if argv is not None else sys.argv[1:])
+    return _one(args)
+
+
+def _both(args: argparse.Namespace, argv: list[str]) -> int:
+    passed = [a for a in argv if not a.startswith("--database")]
+    # "--database both" may have been given as two words.
+    if "both" in passed:
+        passed.remove("both")
+    databases = ["sqlite"]
+    server = _pg_server()
+    if _answers(server):
+        databases.append("postgres")
+    else:
+        print(f"== no PostgreSQL answers at {urlsplit(server).netloc}: SQLite only")
+    status = 0
+    for database in databases:
+        print(f"\n== {database}", flush=True)
+        status |= subprocess.call(
+            [sys.executable, "-m", "bench", "--database", database, *passed], cwd=ROOT
+        )
+    from bench.report import markdown
+
+    results = [
+        json.loads(path.read_text())
+        for database in databases
+        if (path := args.workdir / f"results-{database}.json").exists()
+    ]
+    print("\n== both databases (markdown, for the README)\n")
+    print(markdown(results))
+    return status
+
+
+def _pg_server() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith("postgres") else DEFAULT_PG_SERVER
+
+
+def _answers(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 2):
+            return True
+    except OSError:
+        return False
+
+
+def _with_name(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _pg_recreate(url: str, *, keep: bool) -> None:
+    """Creates the database named in `url` (dropping it first unless `keep`)."""
+    import psycopg
+    from psycopg import sql
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(_with_name(url, "postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and keep:
+            return
+        if exists:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _sqlite_remove(path: Path) -> None:
+    for leftover in path.parent.glob(path.name + "*"):
+        leftover.unlink()
+
+
+def _one(args: argparse.Namespace) -> int:
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.database == "postgres":
+        server = _pg_server()
+        if not _answers(server):
+            print(f"no PostgreSQL answers at {urlsplit(server).netloc}", file=sys.stderr)
+            return 2
+        database_url = _with_name(server, args.pg_name)
+        sync_target = _with_name(server, f"{args.pg_name}_sync")
+        _pg_recreate(database_url, keep=not args.rebuild)
+    else:
+        db_path = args.workdir / "bench.sqlite3"
+        if args.rebuild:
+            _sqlite_remove(db_path)
+        database_url = f"sqlite:///{db_path.resolve()}"
+        sync_target = (args.workdir / "sync.sqlite3").resolve()
+
+    static_root = Path(tempfile.mkdtemp(prefix="bench-static-"))
+    # The production settings: DEBUG off, a secret key, whitenoise's compressed manifest.
+    # Loopback is plain HTTP, so cookies cannot be marked Secure here.
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": database_url,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "SECURE_COOKIES": "0",
+        "BENCH_STATIC_ROOT": str(static_root),
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    try:
+        return _measure(args, env=env, sync_target=sync_target)
+    finally:
+        shutil.rmtree(static_root, ignore_errors=True)
+
+
+def _measure(args: argparse.Namespace, *, env: dict, sync_target: str | Path) -> int:
+    """`sync_target`: the sync's own empty database, a PostgreSQL URL or an SQLite path."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench import build, report
+    from bench.report import Row
+
+    started = time.perf_counter()
+    print(f"== {args.database}: {settings.DATABASES['default']['NAME']}", flush=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    sizes = build.Sizes(orders=args.orders, numbers=args.numbers, big_order_numbers=args.big_order)
+    built = build.ensure(sizes, log=lambda line: print(line, flush=True))
+    call_command("collectstatic", interactive=False, verbosity=0)
+    admin, support = _users()
+    rows: list[Row] = [
+        Row(
+            group="build",
+            name="build: bulk insert" + (" (reused)" if built.reused else ""),
+            value=(
+                f"{built.orders:,} orders, {built.sub_orders:,} sub orders, "
+                f"{built.numbers:,} numbers, {built.values:,} values in {built.seconds:.0f} s"
+            ),
+            data={k: v for k, v in built.__dict__.items() if k != "sizes"},
+        )
+    ]
+
+    if "pages" not in args.skip:
+        rows += _pages(args, admin=admin, big_order_id=built.big_order_id)
+    if {"weight", "load"} - set(args.skip):
+        rows += _server(args, env=env, support=support)
+    connection.close()
+    if "sync" not in args.skip:
+        rows += _sync(args, env=env, target=sync_target)
+
+    result = {
+        "database": args.database,
+        "vendor": connection.vendor,
+        "server_version": _server_version(),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - started, 1),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "django": django.get_version(),
+        },
+        "command": "python -m bench " + " ".join(sys.argv[1:]),
+        "sizes": build.asdict(sizes),
+        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "rows": report.rows_to_json(rows),
+        "passed": all(row.ok is not False for row in rows),
+    }
+    path = args.workdir / f"results-{args.database}.json"
+    report.write_json(path, result)
+    print()
+    print(report.table(rows))
+    missed = [row.name for row in rows if row.ok is False]
+    print(f"\n{len(missed)} target(s) missed" if missed else "\nevery target met", end="")
+    print(f"; figures in {path}")
+    return 1 if missed else 0
+
+
+def _users():
+    from django.contrib.auth.models import Group, User
+
+    admin, _ = User.objects.get_or_create(
+        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    support, created = User.objects.get_or_create(username="bench-support")
+    if created:
+        support.groups.add(Group.objects.get(name="Support staff"))
+    return admin, support
+
+
+def _pages(args: argparse.Namespace, *, admin, big_order_id: str) -> list:
+    from django.test import Client
+
+    from bench.measure import find_probes, page_rows
+    from orders import views
+
+    client = Client()
+    client.force_login(admin)
+    probes = find_probes(big_order_id=big_order_id)
+    last_page = -(-args.orders // views.PAGE_SIZE)
+    params = {
+        "default": {},
+        "status": {"status": "pending"},
+        "unmet": {"requirements_met": "no"},
+        "country": {"country": "CH"},
+        "number_type": {"number_type": "toll_free"},
+        "created": {"created_from": "2025-12-01", "created_to": "2025-12-31"},
+        "sort": {"sort": "-numbers"},
+        "deep": {"page": min(1000, last_page)},
+        "search": {},
+    }
+    return page_rows(
+        client=client,
+        probes=probes,
+        list_path="/orders/",
+        list_params=params.__getitem__,
+        order_path=lambda order_id: f"/orders/{order_id}/",
+        page_size=views.PAGE_SIZE,
+        deep_page=params["deep"]["page"],
+        repeat=args.repeat,
+    )
+
+
+def _server(args: argparse.Namespace, *, env: dict, support) -> list:
+    from django.test import Client
+
+    from bench import load
+
+    sessions = []
+    for _ in range(args.clients):
+        client = Client()
+        client.force_login(support)
+        sessions.append(client.cookies["sessionid"].value)
+    rows = []
+    with load.production_server(env=env, workers=args.workers) as base_url:
+        if "weight" not in args.skip:
+            rows += load.page_weight(
+                base_url=base_url,
+                session_key=sessions[0],
+                list_path="/orders/",
+                swap_path="/orders/?page=2",
+            )
+        if "load" not in args.skip:
+            results = {}
+            for think_ms in dict.fromkeys([args.think_ms, 0]):
+                results[think_ms] = load.run_locust(
+                    base_url=base_url,
+                    sessions=sessions,
+                    clients=args.clients,
+                    seconds=args.load_seconds,
+                    think_ms=think_ms,
+                    path="/orders/",
+                    env=env,
+                )
+            rows += load.load_rows(results=results, clients=args.clients, seconds=args.load_seconds)
+    return rows
+
+
+def _sync(args: argparse.Namespace, *, env: dict, target: str | Path) -> list:
+    from bench import sync
+
+    results = []
+    for orders in (args.sync_orders, 4 * args.sync_orders):
+        if isinstance(target, Path):
+            _sqlite_remove(target)
+            sync_url = f"sqlite:///{target}"
+        else:
+            _pg_recreate(target, keep=False)
+            sync_url = target
+        print(f"  syncing {orders:,} orders from the sandbox", flush=True)
+        results.append(
+            sync.run_sync(
+                orders=orders,
+                latency_ms=args.latency_ms,
+                concurrency=args.sync_concurrency,
+                env=env,
+                database_url=sync_url,
+            )
+        )
+    return sync.sync_rows(results)
+
+
+def _server_version() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT 'SQLite ' || sqlite_version()")
+        else:
+            cursor.execute("SELECT version()")
+        return cursor.fetchone()[0].split(" on ")[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""In-process page timings: the list, the admin changelist beside it, search, the order page.
+
+Each page is fetched through Django's test client (the whole middleware stack, templates
+included), once to warm up, once under `CaptureQueriesContext` for its query count, then
+`repeat` times on the clock with query capture off, so the count costs nothing in the timings.
+"""
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from bench.changelist import changelist_admin, sort_param
+from bench.report import Row
+from orders.models import Order, PhoneNumber
+
+LIST_TARGET_MS = 25.0
+ADMIN_RATIO = 0.5
+SEARCH_TARGET_MS = 30.0
+ORDER_TARGET_MS = 60.0
+
+
+@dataclass
+class Timing:
+    url: str
+    p50_ms: float
+    p95_ms: float
+    queries: int
+    bytes: int
+    repeat: int
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    position = fraction * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def time_page(client: Client, url: str, *, repeat: int, headers: dict | None = None) -> Timing:
+    headers = headers or {}
+    response = client.get(url, headers=headers)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}, not 200")
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url, headers=headers)
+    seconds = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        client.get(url, headers=headers)
+        seconds.append(time.perf_counter() - started)
+    return Timing(
+        url=url,
+        p50_ms=statistics.median(seconds) * 1000,
+        p95_ms=percentile(seconds, 0.95) * 1000,
+        queries=len(queries),
+        bytes=len(response.content),
+        repeat=repeat,
+    )
+
+
+@dataclass
+class Probes:
+    """Values from the built data that the searches and the order page look for."""
+
+    e164: str
+    last_four: str
+    middle: str
+    reference: str
+    order_id: str
+    big_order_id: str
+    small_order_id: str
+
+
+def find_probes(*, big_order_id: str) -> Probes:
+    count = PhoneNumber.objects.count()
+    number = PhoneNumber.objects.order_by("id")[count // 3]
+    digits = number.digits
+    referenced = Order.objects.exclude(customer_reference="").order_by("created_at")[
+        Order.objects.count() // 2
+    ]
+    # A piece from inside the reference, as someone would type it from an email.
+    reference = referenced.customer_reference
+    piece = reference[1 : max(len(reference) - 2, 6)]
+    small = Order.objects.filter(phone_numbers_count=3).order_by("created_at").first()
+    return Probes(
+        e164=number.phone_number,
+        last_four=digits[-4:],
+        middle=digits[len(digits) // 2 - 3 : len(digits) // 2 + 2],
+        reference=piece,
+        order_id=str(referenced.id),
+        big_order_id=big_order_id,
+        small_order_id=str((small or referenced).id),
+    )
+
+
+def _url(path: str, params: dict | None = None) -> str:
+    return f"{path}?{urlencode(params)}" if params else path
+
+
+def page_rows(
+    *,
+    client: Client,
+    probes: Probes,
+    list_path: str,
+    list_params: Callable[[str], dict],
+    order_path: Callable[[str], str],
+    page_size: int,
+    deep_page: int,
+    repeat: int,
+) -> list[Row]:
+    """Times the list (and the admin equivalent of each view of it), search and the order page.
+
+    `list_params(kind)` maps a kind ("default", "status", "unmet", "country", "number_type",
+    "created", "sort", "deep", "search") to the list page's query parameters for it.
+    """
+    model_admin = changelist_admin()
+    model_admin.list_per_page = page_size
+    admin_params = {
+        "default": {},
+        "status": {"status__exact": "pending"},
+        "unmet": {"requirements_met__exact": "0"},
+        "country": {"country": "CH"},
+        "number_type": {"phone_number_type": "toll_free"},
+        "created": {
+            "created_at__gte": "2025-12-01 00:00:00+00:00",
+            "created_at__lt": "2026-01-01 00:00:00+00:00",
+        },
+        "sort": {"o": sort_param(model_admin, "phone_numbers_count", descending=True)},
+        "deep": {"p": deep_page},
+    }
+    labels = {
+        "default": "default view (newest first)",
+        "status": "filter status=pending",
+        "unmet": "filter requirements not met",
+        "country": "filter country=CH",
+        "number_type": "filter number type=toll_free",
+        "created": "filter created in December 2025",
+        "sort": "sort by most numbers",
+        "deep": f"deep page {deep_page}",
+    }
+    rows: list[Row] = []
+    list_rows: list[Row] = []
+    for kind, label in labels.items():
+        ours = time_page(client, _url(list_path, list_params(kind)), repeat=repeat)
+        theirs = time_page(client, _url("/admin/orders/order/", admin_params[kind]), repeat=repeat)
+        ratio = ours.p50_ms / theirs.p50_ms
+        row = Row(
+            group="list",
+            name=f"list: {label}",
+            p50_ms=ours.p50_ms,
+            p95_ms=ours.p95_ms,
+            queries=ours.queries,
+            value=f"{ratio:.2f}x admin",
+            target=f"p50 <= {LIST_TARGET_MS:g} ms, <= {ADMIN_RATIO}x admin",
+            ok=ours.p50_ms <= LIST_TARGET_MS and ratio <= ADMIN_RATIO,
+            data={"url": ours.url, "bytes": ours.bytes, "admin_ratio": ratio, "repeat": repeat},
+        )
+        list_rows.append(row)
+        rows.append(row)
+        rows.append(
+            Row(
+                group="admin",
+                name=f"admin: {label}",
+                p50_ms=theirs.p50_ms,
+                p95_ms=theirs.p95_ms,
+                queries=theirs.queries,
+                data={"url": theirs.url, "bytes": theirs.bytes, "repeat": repeat},
+            )
+        )
+    swap = time_page(
+        client, _url(list_path, list_params("deep")), repeat=repeat, headers={"HX-Request": "true"}
+    )
+    rows.append(
+        Row(
+            group="list",
+            name="list: htmx table swap (deep page)",
+            p50_ms=swap.p50_ms,
+            p95_ms=swap.p95_ms,
+            queries=swap.queries,
+            target=f"p50 <= {LIST_TARGET_MS:g} ms",
+            ok=swap.p50_ms <= LIST_TARGET_MS,
+            data={"url": swap.url, "bytes": swap.bytes, "repeat": repeat},
+        )
+    )
+    counts = sorted({row.queries for row in list_rows})
+    rows.append(
+        Row(
+            group="list",
+            name="list: queries whatever the view",
+            queries=counts[-1],
+            value="fixed" if len(counts) == 1 else f"varies {counts}",
+            target="one fixed count",
+            ok=len(counts) == 1,
+        )
+    )
+
+    searches = {
+        "full E.164 number": probes.e164,
+        "last four digits": probes.last_four,
+        "digits from the middle": probes.middle,
+        "customer reference": probes.reference,
+        "order id": probes.order_id,
+    }
+    for label, q in searches.items():
+        timing = time_page(client, _url(list_path, list_params("search") | {"q": q}), repeat=repeat)
+        rows.append(
+            Row(
+                group="search",
+                name=f"search: {label}",
+                p50_ms=timing.p50_ms,
+                p95_ms=timing.p95_ms,
+                queries=timing.queries,
+                value=f"q={q}",
+                target=f"p50 <= {SEARCH_TARGET_MS:g} ms",
+                ok=timing.p50_ms <= SEARCH_TARGET_MS,
+                data={"url": timing.url, "bytes": timing.bytes, "repeat": repeat},
+            )
+        )
+
+    big = time_page(client, order_path(probes.big_order_id), repeat=repeat)
+    small = time_page(client, order_path(probes.small_order_id), repeat=repeat)
+    big_count = Order.objects.get(pk=probes.big_order_id).phone_numbers_count
+    rows.append(
+        Row(
+            group="order",
+            name=f"order page: {big_count} numbers",
+            p50_ms=big.p50_ms,
+            p95_ms=big.p95_ms,
+            queries=big.queries,
+            value=f"{big.bytes / 1024:.0f} KB HTML",
+            target=f"p50 <= {ORDER_TARGET_MS:g} ms",
+            ok=big.p50_ms <= ORDER_TARGET_MS,
+            data={"url": big.url, "bytes": big.bytes, "repeat": repeat},
+        )
+    )
+    rows.append(
+        Row(
+            group="order",
+            name="order page: 3 numbers",
+            p50_ms=small.p50_ms,
+            p95_ms=small.p95_ms,
+            queries=small.queries,
+            value="same queries" if small.queries == big.queries else "queries differ",
+            target="queries as for the big order",
+            ok=small.queries == big.queries,
+            data={"url": small.url, "bytes": small.bytes, "repeat": repeat},
+        )
+    )
+    return rows
