@@ -33,7 +33,7 @@ def _order_id(value: str) -> str:
 
 
 class ProgressBar:
-    """One line redrawn in place on a terminal: `[#####.....] 120/250`, or `120 orders` while
+    """One line redrawn in place on a terminal: `[#####.....] 120/250`, or `orders: 120` while
     the total is unknown."""
 
     WIDTH = 30
@@ -47,7 +47,7 @@ class ProgressBar:
             filled = self.WIDTH * min(done, total) // total
             line = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total}"
         else:
-            line = f"{done} orders"
+            line = f"orders: {done}"
         self.out.write(f"\r{line}", ending="")
         self.out.flush()
         self.drawn = True
