@@ -427,3 +427,33 @@ def test_payload_the_service_cannot_read_is_recorded_as_failed_not_a_500(
     record = WebhookEvent.objects.get()
     assert record.order_id is None
     assert "unexpected answer" in record.detail
+
+
+def test_payload_for_an_order_not_cached_yet_creates_it_from_telnyx(
+    client, db, webhook_signer, sandbox, telnyx_settings
+):
+    order_id, payload = next(iter(sandbox.orders.items()))
+    body = event(payload, event_id="ev-new-order")
+
+    response = deliver(client, body, webhook_signer.headers(body))
+
+    assert response.json() == {"outcome": "refreshed"}
+    order = Order.objects.get(pk=order_id)
+    assert order.phone_numbers.count() == len(payload["phone_numbers"])
+    assert WebhookEvent.objects.get().order_id == order.id
+    assert any(request.path.endswith(f"/number_orders/{order_id}") for request in sandbox.requests)
+
+
+def test_refresh_failure_is_recorded_as_failed_and_acknowledged(
+    client, db, webhook_signer, sandbox, telnyx_settings
+):
+    order_id, payload = next(iter(sandbox.orders.items()))
+    sandbox.faults.order_faults[order_id] = "500"
+    body = event(payload, event_id="ev-upstream-down")
+
+    response = deliver(client, body, webhook_signer.headers(body))
+
+    assert response.status_code == 200
+    assert response.json() == {"outcome": "failed"}
+    assert not Order.objects.filter(pk=order_id).exists()
+    assert "HTTP 500" in WebhookEvent.objects.get().detail
