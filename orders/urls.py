@@ -4,5 +4,7 @@ from orders import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("orders/", views.order_list, name="order_list"),
+    path("orders/<uuid:order_id>/", views.order_detail, name="order_detail"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,11 +1,73 @@
-from django.contrib.auth.decorators import login_not_required
+from uuid import UUID
+
+from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+
+from orders import selectors
+from orders.forms import OrderFilterForm
+from orders.models import Order
+
+VIEW_ORDERS = "orders.view_order"
+PAGE_SIZE = 50
+
+can_browse = permission_required(VIEW_ORDERS, raise_exception=True)
 
 
+def htmx_template(request: HttpRequest, template: str, partial: str) -> str:
+    """`template#partial` for HTMX requests, the whole page otherwise.
+
+    A history restore (back button after htmx's cache was evicted) asks for the whole page.
+    """
+    if request.htmx and not request.htmx.history_restore_request:
+        return f"{template}#{partial}"
+    return template
+
+
+def render_htmx(
+    request: HttpRequest, template: str, partial: str, context: dict, **kwargs
+) -> HttpResponse:
+    """Renders `template#partial` for HTMX requests (context var `fragment` tells which)."""
+    name = htmx_template(request, template, partial)
+    context = {**context, "fragment": name != template}
+    response = render(request, name, context, **kwargs)
+    # The same URL answers a fragment or a page: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@can_browse
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "orders/home.html")
+    return render(request, "orders/home.html", {"summary": selectors.home_summary()})
+
+
+@can_browse
+def order_list(request: HttpRequest) -> HttpResponse:
+    form = OrderFilterForm(request.GET)
+    # Invalid fields are reported next to the form and left out; the valid ones still apply.
+    form.is_valid()
+    filters = {name: value for name, value in form.cleaned_data.items() if value not in (None, "")}
+    orders = selectors.order_list(**filters)
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_range = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    return render_htmx(
+        request,
+        "orders/order_list.html",
+        "table",
+        {"form": form, "page": page, "page_range": page_range},
+    )
+
+
+@can_browse
+def order_detail(request: HttpRequest, order_id: UUID) -> HttpResponse:
+    try:
+        detail = selectors.order_detail(order_id=order_id)
+    except Order.DoesNotExist:
+        raise Http404("No cached order has this id.") from None
+    return render(request, "orders/order_detail.html", {"detail": detail})
 
 
 @login_not_required

@@ -1,0 +1,68 @@
+from django.contrib import admin
+from django.http import HttpRequest
+
+from orders.models import Order, PhoneNumber, RequirementDefinition, SubOrder, SyncRun
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The cache mirrors Telnyx: edits belong upstream (or in the dashboard's own actions),
+    so the admin only shows it."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "customer_reference",
+        "status",
+        "phone_numbers_count",
+        "requirements_met",
+        "countries",
+        "synced_at",
+    ]
+    list_filter = ["status", "requirements_met", "created_at"]
+    search_fields = ["=id", "customer_reference"]
+
+
+@admin.register(SubOrder)
+class SubOrderAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "order",
+        "country_code",
+        "phone_number_type",
+        "status",
+        "requirements_met",
+        "phone_numbers_count",
+    ]
+    list_filter = ["status", "phone_number_type"]
+    search_fields = ["=id", "=order__id"]
+
+
+@admin.register(PhoneNumber)
+class PhoneNumberAdmin(ReadOnlyAdmin):
+    list_display = ["phone_number", "order", "country_code", "status", "requirements_status"]
+    list_filter = ["status", "phone_number_type"]
+    # Exact matches only (indexed); the dashboard's search box finds numbers by any digits.
+    search_fields = ["=phone_number", "=telnyx_id"]
+
+
+@admin.register(RequirementDefinition)
+class RequirementDefinitionAdmin(ReadOnlyAdmin):
+    list_display = ["label", "field_type", "id", "synced_at"]
+    list_filter = ["field_type"]
+    search_fields = ["label", "=id"]
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "finished_at", "seen", "created", "updated", "failed"]

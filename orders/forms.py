@@ -1,0 +1,71 @@
+from django import forms
+from django.core.validators import RegexValidator
+
+from orders.models import Status
+from orders.selectors import DEFAULT_SORT, SORTS
+
+# The types Telnyx's spec lists for sub number orders.
+NUMBER_TYPES = ["local", "mobile", "national", "toll_free", "shared_cost", "landline"]
+
+
+def _yes_no(value: str) -> bool:
+    return value == "yes"
+
+
+class OrderFilterForm(forms.Form):
+    """The order list's filters, read from the query string. Field names are the keyword
+    arguments of `selectors.order_list`; a field that fails validation is left out."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "Order id, reference or phone number",
+                "autocomplete": "off",
+            }
+        ),
+    )
+    status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
+    requirements_met = forms.TypedChoiceField(
+        label="Requirements met",
+        choices=[("", "Any"), ("yes", "Yes"), ("no", "No")],
+        coerce=_yes_no,
+        empty_value=None,
+        required=False,
+    )
+    country = forms.CharField(
+        required=False,
+        max_length=2,
+        validators=[RegexValidator(r"^[A-Za-z]{2}$", "Enter a two-letter country code, e.g. CH.")],
+        widget=forms.TextInput(attrs={"placeholder": "CH", "size": 3, "autocomplete": "off"}),
+    )
+    number_type = forms.ChoiceField(
+        label="Number type",
+        choices=[("", "Any type"), *((t, t.replace("_", " ")) for t in NUMBER_TYPES)],
+        required=False,
+    )
+    created_from = forms.DateField(
+        label="Created from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        label="Created to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sort = forms.ChoiceField(
+        choices=[(key, key) for key in SORTS], required=False, widget=forms.HiddenInput
+    )
+
+    def clean_country(self) -> str:
+        return self.cleaned_data["country"].upper()
+
+    def clean_sort(self) -> str:
+        return self.cleaned_data["sort"] or DEFAULT_SORT
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        start, end = cleaned.get("created_from"), cleaned.get("created_to")
+        if start and end and start > end:
+            self.add_error("created_to", "Must be on or after “Created from”.")
+        return cleaned
