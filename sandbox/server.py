@@ -5,7 +5,12 @@ and can misbehave on demand through `box.faults` (or `POST /_sandbox/faults` fro
 process): added latency, random 500s, bursts of 429s and per-order timeouts, 500s, 404s or
 malformed bodies. Every API request is recorded in `box.requests` for the contract tests.
 
-Only the standard library: the dashboard's code must never leak in here.
+Orders also move on their own: `complete_order()` (or every `advance_every` seconds, the oldest
+pending order) fulfils one, and an order leaving `pending` is announced to `webhook_url` with a
+signed `number_order.complete` event (see `sandbox.webhooks`).
+
+Only the standard library (and `cryptography` for the signatures): the dashboard's code must
+never leak in here.
 """
 
 import contextlib
@@ -26,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sandbox import data
+from sandbox import data, webhooks
 
 API_PREFIX = "/v2"
 CONTROL_PREFIX = "/_sandbox"
@@ -167,6 +172,8 @@ class Sandbox:
         error_rate: float = 0.0,
         webhook_url: str | None = None,
         advance_every: float | None = None,
+        webhook_private_key: str | None = None,
+        webhook_backoff: float = 1.0,
         base_date: datetime = data.BASE_DATE,
         verbose: bool = False,
     ):
@@ -191,6 +198,19 @@ class Sandbox:
         self._last_write = base_date
         self._server: _Server | None = None
         self._serving: threading.Thread | None = None
+        self._advancing: threading.Thread | None = None
+        signer = webhooks.signing_key(seed, webhook_private_key)
+        self.public_key_b64 = webhooks.public_key_b64(signer)
+        self._webhooks = (
+            webhooks.WebhookSender(webhook_url, signer, backoff=webhook_backoff)
+            if webhook_url
+            else None
+        )
+
+    @property
+    def webhook_deliveries(self) -> list[webhooks.Delivery]:
+        """Every delivery attempt so far, in the order they were made."""
+        return list(self._webhooks.deliveries) if self._webhooks else []
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -234,12 +254,31 @@ class Sandbox:
         self._stopping.clear()
         self._server = _Server(self, (self.host, self.port))
         self.port = self._server.server_address[1]
+        if self._webhooks:
+            self._webhooks.start()
+        if self.advance_every:
+            self._advancing = threading.Thread(target=self._advance, daemon=True)
+            self._advancing.start()
 
     def _close(self) -> None:
         self._stopping.set()  # wakes requests sleeping on latency or a timeout fault
         if self._server:
             self._server.server_close()
             self._server.drop_connections()
+        if self._advancing:
+            self._advancing.join()
+            self._advancing = None
+        if self._webhooks:
+            self._webhooks.stop()
+
+    def _advance(self) -> None:
+        """Every `advance_every` seconds the oldest pending order completes."""
+        while not self._stopping.wait(self.advance_every):
+            with self._lock:
+                pending = [o for o in self.orders.values() if o["status"] == "pending"]
+                if pending:
+                    oldest = min(pending, key=lambda order: (order["created_at"], order["id"]))
+                    self.complete_order(oldest["id"])
 
     # -- HTTP plumbing -------------------------------------------------------------------------
 
@@ -362,6 +401,16 @@ class Sandbox:
             return _Reply(200, json.dumps({"data": asdict(self.faults)}).encode())
         if path == "/requests" and method == "GET":
             return _Reply(200, json.dumps({"data": self.request_summary()}).encode())
+        completing = re.fullmatch(r"/orders/([^/]+)/complete", path)
+        if completing and method == "POST":
+            try:
+                with self._lock:
+                    order = self.complete_order(completing[1])
+                    return _Reply(200, json.dumps({"data": order}).encode())
+            except KeyError:
+                raise not_found() from None
+            except ValueError as problem:
+                raise ApiError.one(422, "10015", "Invalid state", str(problem)) from None
         raise not_found()
 
     def request_summary(self, recent: int = 20) -> dict:
@@ -587,9 +636,31 @@ class Sandbox:
         return {"data": sub_order}
 
     def _rollup(self, order: dict, stamp: str) -> None:
+        """Order flags and status from its sub orders; a number_order.complete event when that
+        ends the order's pending life."""
+        was = order["status"]
         subs = [self.sub_orders[sub_id] for sub_id in order["sub_number_orders_ids"]]
         data.rollup_order(order, subs)
         order["updated_at"] = stamp
+        if was == "pending" and order["status"] != "pending" and self._webhooks:
+            self._webhooks.send("number_order.complete", order)
+
+    def complete_order(self, order_id: str) -> dict:
+        """Telnyx fulfils a pending order: its pending sub orders and numbers succeed (their
+        requirements stay as they are). Answers the order; KeyError / ValueError otherwise."""
+        with self._lock:
+            order = self.orders[order_id]
+            if order["status"] != "pending":
+                raise ValueError(f"order {order_id} is {order['status']}, not pending")
+            stamp = self._stamp()
+            for sub_id in order["sub_number_orders_ids"]:
+                sub_order = self.sub_orders[sub_id]
+                if sub_order["status"] == "pending":
+                    sub_order["status"], sub_order["updated_at"] = "success", stamp
+                    for number in self._numbers_of(sub_order):
+                        number["status"] = "success"
+            self._rollup(order, stamp)
+            return order
 
 
 class _Server(ThreadingHTTPServer):
