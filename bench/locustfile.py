@@ -8,6 +8,8 @@ from half to one and a half times it; 0 for none).
 
 import itertools
 import os
+import random
+import time
 
 from locust import FastHttpUser, between, constant, task
 
@@ -21,6 +23,9 @@ class ListReader(FastHttpUser):
 
     def on_start(self) -> None:
         self.cookie = f"sessionid={next(_sessions)}"
+        # People do not all click at the same instant: each client starts at its own moment
+        # of its first pause, or the first seconds would be one burst of every client at once.
+        time.sleep(random.uniform(0, _think * 1.5))
 
     @task
     def order_list(self) -> None:
