@@ -3,9 +3,11 @@ from uuid import UUID
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import cached_property
 
 from orders import selectors
 from orders.forms import OrderFilterForm
@@ -15,6 +17,19 @@ VIEW_ORDERS = "orders.view_order"
 PAGE_SIZE = 50
 
 can_browse = permission_required(VIEW_ORDERS, raise_exception=True)
+
+
+class CountingPaginator(Paginator):
+    """Pages through `object_list` but counts `counted`: the same rows, in the form the
+    database counts fastest (see selectors.OrderList)."""
+
+    def __init__(self, object_list: QuerySet, per_page: int, *, counted: QuerySet) -> None:
+        super().__init__(object_list, per_page)
+        self.counted = counted
+
+    @cached_property
+    def count(self) -> int:
+        return self.counted.count()
 
 
 def htmx_template(request: HttpRequest, template: str, partial: str) -> str:
@@ -51,7 +66,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
     form.is_valid()
     filters = {name: value for name, value in form.cleaned_data.items() if value not in (None, "")}
     orders = selectors.order_list(**filters)
-    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = CountingPaginator(orders.rows, PAGE_SIZE, counted=orders.counted)
+    page = paginator.get_page(request.GET.get("page"))
     page_range = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     return render_htmx(
         request,
