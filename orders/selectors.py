@@ -15,6 +15,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from orders.models import (
+    AuditEntry,
     Order,
     PhoneNumber,
     RequirementDefinition,
@@ -23,6 +24,8 @@ from orders.models import (
     SubOrder,
     SyncRun,
 )
+from webhooks.models import WebhookEvent
+from webhooks.selectors import events_for_order
 
 # The sort keys the list accepts (anything else falls back to the default, newest first).
 SORTS = {
@@ -277,6 +280,107 @@ def order_detail(*, order_id: uuid.UUID) -> OrderDetail:
         unassigned_numbers=numbers.get(None, []),
         definitions=sorted(definitions.values(), key=lambda d: d.label),
     )
+
+
+@dataclass
+class RequirementSummary:
+    """One requirement of an order, once for all of its numbers that have it: what the "Fix
+    requirements" form lists. Cancelled numbers are left out: Telnyx takes no values for them."""
+
+    requirement_id: uuid.UUID
+    field_type: str
+    # None while Telnyx's definition of the requirement has not been fetched.
+    definition: RequirementDefinition | None
+    values: list[str] = field(default_factory=list)  # distinct, "" for "awaiting a value"
+    statuses: list[str] = field(default_factory=list)  # distinct
+    numbers: list[str] = field(default_factory=list)  # E.164
+
+    @property
+    def label(self) -> str:
+        return self.definition.label if self.definition else str(self.requirement_id)
+
+    @property
+    def current_value(self) -> str:
+        """The value all its numbers share; "" when there is none yet or they differ."""
+        return self.values[0] if len(self.values) == 1 else ""
+
+
+def order_requirements(*, detail: OrderDetail) -> list[RequirementSummary]:
+    """The distinct requirements of an order's open numbers, in the order first met (Telnyx's
+    order within a sub order). Reads nothing more from the database than `detail` holds."""
+    numbers = [number for sub in detail.sub_orders for number in sub.numbers]
+    summaries: dict[uuid.UUID, RequirementSummary] = {}
+    for number in [*numbers, *detail.unassigned_numbers]:
+        if number.requirements_status == "cancelled":
+            continue
+        for row in number.requirements:
+            summary = summaries.get(row.requirement_id)
+            if summary is None:
+                summary = summaries[row.requirement_id] = RequirementSummary(
+                    row.requirement_id, row.field_type, row.definition
+                )
+            if row.field_value not in summary.values:
+                summary.values.append(row.field_value)
+            if row.status not in summary.statuses:
+                summary.statuses.append(row.status)
+            summary.numbers.append(number.phone_number)
+    return list(summaries.values())
+
+
+# The order page's history shows this many of the latest entries.
+HISTORY_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of an order's history: an action taken through the dashboard (AuditEntry) or a
+    webhook event Telnyx sent about it."""
+
+    at: datetime
+    who: str
+    what: str
+    outcome: str  # the machine value, for styling
+    outcome_label: str
+    detail: str  # reason, Telnyx's status, code and detail
+
+
+def _audit_line(entry: AuditEntry) -> HistoryEntry:
+    telnyx = " ".join(
+        part
+        for part in (
+            f"HTTP {entry.http_status}" if entry.http_status else "",
+            f"code {entry.telnyx_code}" if entry.telnyx_code else "",
+            entry.telnyx_detail,
+        )
+        if part
+    )
+    reason = f"Reason: {entry.reason}" if entry.reason else ""
+    return HistoryEntry(
+        at=entry.created_at,
+        who=entry.username,
+        what=entry.get_action_display(),
+        outcome=entry.outcome,
+        outcome_label=entry.get_outcome_display(),
+        detail=" · ".join(part for part in (reason, telnyx) if part),
+    )
+
+
+def _event_line(event: WebhookEvent) -> HistoryEntry:
+    return HistoryEntry(
+        at=event.received_at,
+        who="Telnyx (webhook)",
+        what=event.event_type,
+        outcome=event.outcome,
+        outcome_label=event.get_outcome_display(),
+        detail=event.detail,
+    )
+
+
+def order_history(*, order_id: uuid.UUID, limit: int = HISTORY_SHOWN) -> list[HistoryEntry]:
+    """The latest `limit` actions and webhook events about an order, newest first."""
+    lines = [_audit_line(entry) for entry in AuditEntry.objects.filter(order_id=order_id)[:limit]]
+    lines += [_event_line(event) for event in events_for_order(order_id=order_id)[:limit]]
+    return sorted(lines, key=lambda line: line.at, reverse=True)[:limit]
 
 
 @dataclass
