@@ -35,6 +35,10 @@ class Order(models.Model):
     synced_at = models.DateTimeField()
     # Telnyx answered 404 for this order: kept for the record, flagged in the UI.
     gone_at = models.DateTimeField(null=True, blank=True)
+    # When what we show of the order last changed (not when it was last synced): open pages
+    # ask "anything changed since T?" of this index, so a sync that changes nothing does not
+    # make them reload. Null for orders not changed since the field was added.
+    changed_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -168,6 +172,8 @@ class SyncRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
         get_latest_by = "started_at"
+        # Every page's header reads the latest finished run.
+        indexes = [models.Index(fields=["-finished_at"], name="syncrun_finished")]
 
     def __str__(self) -> str:
         return f"sync {self.started_at:%Y-%m-%d %H:%M}"
@@ -175,6 +181,21 @@ class SyncRun(models.Model):
     @property
     def ok(self) -> bool:
         return self.finished_at is not None and self.failed == 0 and not self.error
+
+
+class SyncLock(models.Model):
+    """A lease on a named job (the sync): one row while someone holds it, see orders.locks.
+
+    A lease rather than a database lock so that it works alike on SQLite and PostgreSQL, outlives
+    no crashed holder for longer than `expires_at`, and needs no transaction held open."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    holder = models.CharField(max_length=255, help_text="host, process and a random token")
+    acquired_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder}"
 
 
 class AuditEntry(models.Model):
