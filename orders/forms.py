@@ -1,8 +1,15 @@
-from django import forms
-from django.core.validators import RegexValidator
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from uuid import UUID
 
-from orders.models import Status
-from orders.selectors import DEFAULT_SORT, SORTS
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.utils.dateparse import parse_date, parse_datetime
+
+from orders.models import FieldType, Status
+from orders.selectors import DEFAULT_SORT, SORTS, RequirementSummary
 
 # The types Telnyx's spec lists for sub number orders.
 NUMBER_TYPES = ["local", "mobile", "national", "toll_free", "shared_cost", "landline"]
@@ -69,3 +76,186 @@ class OrderFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("created_to", "Must be on or after “Created from”.")
         return cleaned
+
+
+CUSTOMER_REFERENCE = "customer_reference"
+
+
+def requirement_field_name(requirement_id: UUID) -> str:
+    return f"requirement_{requirement_id.hex}"
+
+
+def _textual_validators(criteria: Mapping) -> list:
+    """What Telnyx's acceptance criteria say of a text value, checked before it is sent.
+    Lengths are the field's own min_length/max_length."""
+    validators = []
+    pattern = criteria.get("regex")
+    try:
+        compiled = re.compile(pattern) if isinstance(pattern, str) and pattern else None
+    except re.error:
+        # A pattern in syntax Python lacks is left to Telnyx to check.
+        compiled = None
+    if compiled is not None:
+
+        def matches(value: str) -> None:
+            if not compiled.fullmatch(value):
+                raise ValidationError(
+                    "Does not match the format Telnyx expects (%(pattern)s).",
+                    params={"pattern": pattern},
+                )
+
+        validators.append(matches)
+    fold = (lambda text: text) if criteria.get("case_sensitive", True) else str.casefold
+    acceptable = criteria.get("acceptable_values")
+    if isinstance(acceptable, list) and acceptable:
+        allowed = {fold(str(value)) for value in acceptable}
+
+        def one_of(value: str) -> None:
+            if fold(value) not in allowed:
+                raise ValidationError(
+                    "Must be one of: %(values)s.",
+                    params={"values": ", ".join(map(str, acceptable))},
+                )
+
+        validators.append(one_of)
+    characters = criteria.get("acceptable_characters")
+    if isinstance(characters, str) and characters:
+        allowed_characters = set(fold(characters))
+
+        def only_characters(value: str) -> None:
+            if not set(fold(value)) <= allowed_characters:
+                raise ValidationError(
+                    "Use only these characters: %(characters)s.", params={"characters": characters}
+                )
+
+        validators.append(only_characters)
+    return validators
+
+
+def _length(criteria: Mapping, key: str) -> int | None:
+    value = criteria.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _requirement_field(summary: RequirementSummary) -> forms.Field:
+    """The input that fits the requirement's field type, showing its current value."""
+    definition = summary.definition
+    criteria = definition.acceptance_criteria if definition else {}
+    current = summary.current_value
+    common = {"label": summary.label, "required": False}
+    if summary.field_type in (FieldType.ADDRESS, FieldType.DOCUMENT):
+        try:
+            initial = UUID(current) if current else None
+        except ValueError:
+            initial = None
+        return forms.UUIDField(
+            initial=initial,
+            error_messages={"invalid": f"Enter the id (a UUID) of a {summary.field_type} record."},
+            widget=forms.TextInput(
+                attrs={"placeholder": "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", "spellcheck": "false"}
+            ),
+            **common,
+        )
+    if summary.field_type == FieldType.DATETIME:
+        # A date input unless the value Telnyx holds (or its example) has a time of day.
+        sample = current or (definition.example if definition else "")
+        if not sample or parse_date(sample) is not None:
+            return forms.DateField(
+                initial=parse_date(current) if current else None,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                **common,
+            )
+        return forms.DateTimeField(
+            initial=parse_datetime(current) if current else None,
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            **common,
+        )
+    return forms.CharField(
+        initial=current,
+        min_length=_length(criteria, "min_length"),
+        max_length=_length(criteria, "max_length"),
+        validators=_textual_validators(criteria),
+        **common,
+    )
+
+
+def _telnyx_text(value: object) -> str:
+    """A cleaned value as Telnyx takes it: ISO 8601 for moments, canonical text for ids."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+class RequirementsForm(forms.Form):
+    """The "Fix requirements" form: the customer reference and one input per requirement of the
+    order, checked against what Telnyx accepts. Only values that differ from the cached ones
+    count as changes."""
+
+    customer_reference = forms.CharField(label="Customer reference", required=False, max_length=255)
+
+    def __init__(
+        self,
+        data: Mapping | None = None,
+        *,
+        requirements: list[RequirementSummary],
+        customer_reference: str,
+    ) -> None:
+        super().__init__(data, initial={CUSTOMER_REFERENCE: customer_reference})
+        self.requirements = requirements
+        for summary in requirements:
+            self.fields[requirement_field_name(summary.requirement_id)] = _requirement_field(
+                summary
+            )
+
+    @property
+    def requirement_fields(self) -> list[tuple[RequirementSummary, forms.BoundField]]:
+        return [
+            (summary, self[requirement_field_name(summary.requirement_id)])
+            for summary in self.requirements
+        ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for summary in self.requirements:
+            name = requirement_field_name(summary.requirement_id)
+            if name in self.changed_data and cleaned.get(name) in (None, ""):
+                self.add_error(
+                    name,
+                    "A requirement cannot be emptied: enter a new value or keep the old one.",
+                )
+        if not self.changed_data:
+            raise ValidationError("Nothing was changed, so there is nothing to send to Telnyx.")
+        return cleaned
+
+    def customer_reference_change(self) -> str | None:
+        """The new customer reference, or None when it was left as it was."""
+        if CUSTOMER_REFERENCE in self.changed_data:
+            return self.cleaned_data[CUSTOMER_REFERENCE]
+        return None
+
+    def requirement_changes(self) -> dict[UUID, str]:
+        """Requirement id -> new value, for the changed requirements, in the form's order."""
+        return {
+            summary.requirement_id: _telnyx_text(self.cleaned_data[name])
+            for summary in self.requirements
+            if (name := requirement_field_name(summary.requirement_id)) in self.changed_data
+        }
+
+    def add_upstream_errors(self, problems: Mapping[UUID | str, list[str]]) -> None:
+        """Puts Telnyx's refusals next to the fields they name (keys: a requirement id or
+        "customer_reference")."""
+        for key, messages in problems.items():
+            name = key if key == CUSTOMER_REFERENCE else requirement_field_name(key)
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+
+
+class CancelSubOrderForm(forms.Form):
+    """Cancelling a pending sub order asks why: the answer goes into the audit trail."""
+
+    reason = forms.CharField(
+        label="Reason",
+        max_length=1000,
+        help_text="Kept in the order's history.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
