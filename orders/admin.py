@@ -1,7 +1,14 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from orders.models import Order, PhoneNumber, RequirementDefinition, SubOrder, SyncRun
+from orders.models import (
+    AuditEntry,
+    Order,
+    PhoneNumber,
+    RequirementDefinition,
+    SubOrder,
+    SyncRun,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -66,3 +73,22 @@ class RequirementDefinitionAdmin(ReadOnlyAdmin):
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
     list_display = ["started_at", "finished_at", "seen", "created", "updated", "failed"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """Everything done to orders through the dashboard: append-only, so read only here too."""
+
+    list_display = [
+        "created_at",
+        "username",
+        "action",
+        "order_id",
+        "sub_order_id",
+        "outcome",
+        "http_status",
+        "telnyx_code",
+    ]
+    list_filter = ["action", "outcome", "created_at"]
+    search_fields = ["username", "=order_id", "=sub_order_id", "telnyx_code"]
+    date_hierarchy = "created_at"
