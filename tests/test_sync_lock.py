@@ -1,0 +1,160 @@
+"""The sync's lease: two syncs never run at once, on SQLite as on PostgreSQL."""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from orders.locks import LockHeld, LockLost, lease, lease_acquire
+from orders.models import SyncLock
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_second_acquirer_is_refused_naming_the_holder():
+    first = lease_acquire("job")
+
+    with pytest.raises(LockHeld) as refused:
+        lease_acquire("job")
+
+    assert refused.value.holder == first.holder
+    assert first.holder in str(refused.value)
+    assert SyncLock.objects.get().holder == first.holder
+
+
+def test_leases_on_different_names_do_not_exclude_each_other():
+    lease_acquire("job")
+
+    other = lease_acquire("other job")
+
+    assert SyncLock.objects.get(name="other job").holder == other.holder
+
+
+def test_released_lease_can_be_taken_again():
+    with lease("job"):
+        pass
+
+    again = lease_acquire("job")
+
+    assert SyncLock.objects.get().holder == again.holder
+
+
+def test_lease_is_released_when_the_work_fails():
+    with pytest.raises(RuntimeError), lease("job"):
+        raise RuntimeError("boom")
+
+    assert not SyncLock.objects.exists()
+
+
+def test_expired_lease_is_taken_over():
+    crashed = lease_acquire("job", now=timezone.now() - timedelta(hours=1))
+
+    taker = lease_acquire("job")
+
+    row = SyncLock.objects.get()
+    assert row.holder == taker.holder != crashed.holder
+    assert row.expires_at > timezone.now()
+
+
+def test_lease_not_yet_expired_is_not_taken_over():
+    lease_acquire("job", duration=timedelta(minutes=10), now=timezone.now() - timedelta(minutes=9))
+
+    with pytest.raises(LockHeld):
+        lease_acquire("job")
+
+
+def test_holder_whose_lease_was_taken_over_loses_it_and_does_not_release_the_new_one():
+    crashed = lease_acquire("job", now=timezone.now() - timedelta(hours=1))
+    taker = lease_acquire("job")
+
+    with pytest.raises(LockLost):
+        crashed.renew()
+    crashed.release()
+
+    assert SyncLock.objects.get().holder == taker.holder
+
+
+def test_keep_alive_renews_only_once_half_the_lease_is_gone():
+    start = timezone.now()
+    held = lease_acquire("job", duration=timedelta(minutes=10), now=start)
+
+    held.keep_alive(now=start + timedelta(minutes=4))
+    assert SyncLock.objects.get().expires_at == start + timedelta(minutes=10)
+
+    held.keep_alive(now=start + timedelta(minutes=6))
+    assert SyncLock.objects.get().expires_at == start + timedelta(minutes=16)
+
+
+# Each racer is a process of its own, as two cron jobs or a cron job and a loop would be: it sets
+# Django up, connects, waits for the start line on stdin, then tries for the lease once.
+RACER = """
+import sys
+import django
+django.setup()
+from django.db import connection
+from orders.locks import LockHeld, lease_acquire
+connection.ensure_connection()
+print("ready", flush=True)
+sys.stdin.readline()
+try:
+    print("won", lease_acquire("job").holder, flush=True)
+except LockHeld as error:
+    print("held", error.holder, flush=True)
+"""
+
+
+def _database_url(tmp_path) -> str:
+    """The test database as the racers reach it. SQLite's test database lives in memory, out of
+    other processes' reach: the racers get a migrated file of their own (with the production
+    settings: WAL, IMMEDIATE transactions, a busy timeout)."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+        return f"postgres://{user}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    url = f"sqlite:///{tmp_path / 'race.sqlite3'}"
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
+        env={**os.environ, "DATABASE_URL": url},
+        cwd=ROOT,
+        check=True,
+    )
+    return url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_of_processes_racing_for_the_lease_exactly_one_gets_it(tmp_path):
+    env = {**os.environ, "DATABASE_URL": _database_url(tmp_path)}
+    env["DJANGO_SETTINGS_MODULE"] = "ordersite.settings"
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
+        for _ in range(4)
+    ]
+    for racer in racers:
+        assert racer.stdout.readline() == "ready\n"
+    for racer in racers:
+        racer.stdin.write("go\n")
+        racer.stdin.flush()
+    outcomes = []
+    for racer in racers:
+        out, _ = racer.communicate(timeout=60)
+        assert racer.returncode == 0
+        outcomes.append(out.split())
+
+    winners = [holder for outcome, holder, *_ in outcomes if outcome == "won"]
+    assert len(winners) == 1
+    assert sorted(outcome for outcome, *_ in outcomes) == ["held", "held", "held", "won"]
