@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -151,6 +152,21 @@ def _sqlite_remove(path: Path) -> None:
         leftover.unlink()
 
 
+@dataclass
+class Target:
+    """Where the bench's data lives, and how to start it afresh."""
+
+    database_url: str
+    sync: str | Path  # the sync's own empty database: a PostgreSQL URL or an SQLite file
+    sqlite_path: Path | None = None
+
+    def recreate(self) -> None:
+        if self.sqlite_path:
+            _sqlite_remove(self.sqlite_path)
+        else:
+            _pg_recreate(self.database_url, keep=False)
+
+
 def _one(args: argparse.Namespace) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.database == "postgres":
@@ -158,15 +174,20 @@ def _one(args: argparse.Namespace) -> int:
         if not _answers(server):
             print(f"no PostgreSQL answers at {urlsplit(server).netloc}", file=sys.stderr)
             return 2
-        database_url = _with_name(server, args.pg_name)
-        sync_target = _with_name(server, f"{args.pg_name}_sync")
-        _pg_recreate(database_url, keep=not args.rebuild)
+        target = Target(
+            database_url=_with_name(server, args.pg_name),
+            sync=_with_name(server, f"{args.pg_name}_sync"),
+        )
+        _pg_recreate(target.database_url, keep=not args.rebuild)
     else:
-        db_path = args.workdir / "bench.sqlite3"
+        db_path = (args.workdir / "bench.sqlite3").resolve()
+        target = Target(
+            database_url=f"sqlite:///{db_path}",
+            sync=(args.workdir / "sync.sqlite3").resolve(),
+            sqlite_path=db_path,
+        )
         if args.rebuild:
-            _sqlite_remove(db_path)
-        database_url = f"sqlite:///{db_path.resolve()}"
-        sync_target = (args.workdir / "sync.sqlite3").resolve()
+            target.recreate()
 
     static_root = Path(tempfile.mkdtemp(prefix="bench-static-"))
     # The production settings: DEBUG off, a secret key, whitenoise's compressed manifest.
@@ -175,7 +196,7 @@ def _one(args: argparse.Namespace) -> int:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": target.database_url,
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
@@ -185,13 +206,12 @@ def _one(args: argparse.Namespace) -> int:
     }
     os.environ.update(env)
     try:
-        return _measure(args, env=env, sync_target=sync_target)
+        return _measure(args, env=env, target=target)
     finally:
         shutil.rmtree(static_root, ignore_errors=True)
 
 
-def _measure(args: argparse.Namespace, *, env: dict, sync_target: str | Path) -> int:
-    """`sync_target`: the sync's own empty database, a PostgreSQL URL or an SQLite path."""
+def _measure(args: argparse.Namespace, *, env: dict, target: Target) -> int:
     import django
 
     django.setup()
@@ -206,7 +226,14 @@ def _measure(args: argparse.Namespace, *, env: dict, sync_target: str | Path) ->
     print(f"== {args.database}: {settings.DATABASES['default']['NAME']}", flush=True)
     call_command("migrate", interactive=False, verbosity=0)
     sizes = build.Sizes(orders=args.orders, numbers=args.numbers, big_order_numbers=args.big_order)
-    built = build.ensure(sizes, log=lambda line: print(line, flush=True))
+    try:
+        built = build.ensure(sizes, log=_log)
+    except build.Stale as stale:
+        _log(f"rebuilding: the bench data was {stale}")
+        connection.close()
+        target.recreate()
+        call_command("migrate", interactive=False, verbosity=0)
+        built = build.ensure(sizes, log=_log)
     call_command("collectstatic", interactive=False, verbosity=0)
     admin, support = _users()
     rows: list[Row] = [
@@ -227,7 +254,7 @@ def _measure(args: argparse.Namespace, *, env: dict, sync_target: str | Path) ->
         rows += _server(args, env=env, support=support)
     connection.close()
     if "sync" not in args.skip:
-        rows += _sync(args, env=env, target=sync_target)
+        rows += _sync(args, env=env, target=target.sync)
 
     result = {
         "database": args.database,
@@ -254,6 +281,10 @@ def _measure(args: argparse.Namespace, *, env: dict, sync_target: str | Path) ->
     print(f"\n{len(missed)} target(s) missed" if missed else "\nevery target met", end="")
     print(f"; figures in {path}")
     return 1 if missed else 0
+
+
+def _log(line: str) -> None:
+    print(line, flush=True)
 
 
 def _users():

@@ -29,7 +29,7 @@ from orders.models import (
 )
 
 # Bump when the generated data changes shape, so stale bench databases are rebuilt.
-LAYOUT = 1
+LAYOUT = 2
 MARKER = "bench_build"
 
 # (country, calling code, national number length, weight)
@@ -128,17 +128,24 @@ class Built:
     big_order_id: str
 
 
+class Stale(Exception):
+    """The bench database holds data built with other sizes or by an older builder."""
+
+
 def ensure(sizes: Sizes, *, log: Callable[[str], None] = print) -> Built:
-    """Builds the data set unless the marker says it is already there with these sizes."""
+    """Builds the data set unless the marker says it is already there with these sizes.
+
+    Raises Stale when the database holds other bench data (the caller recreates it), and
+    RuntimeError when it holds data the bench did not build, which it never deletes.
+    """
     found = _read_marker()
     if found and found.get("sizes") == asdict(sizes) and found.get("layout") == LAYOUT:
         log(f"reusing the data built {found['built_at']} ({found['orders']:,} orders)")
         return Built(**{**found["built"], "sizes": sizes, "reused": True})
+    if found:
+        raise Stale(f"built {found['built_at']} with {found['sizes']}, layout {found['layout']}")
     if Order.objects.exists():
-        raise RuntimeError(
-            "the bench database holds other data; rebuild it with --rebuild "
-            "(the bench never deletes rows it did not build)"
-        )
+        raise RuntimeError("the bench database holds orders the bench did not build")
     built = build(sizes, log=log)
     _write_marker(sizes, built)
     return built
@@ -166,7 +173,7 @@ def build(sizes: Sizes, *, log: Callable[[str], None] = print) -> Built:
                 f"{counts['values']:,} values ({time.perf_counter() - started:.0f} s)"
             )
         writer.finish()
-    writer.analyze()
+    writer.settle()
     return Built(
         sizes=sizes,
         **counts,
@@ -185,7 +192,7 @@ class _Chunk:
 
 
 class _Generator:
-    """Deterministic rows, as tuples in each model's concrete field order."""
+    """Deterministic rows, as tuples of FIELDS[model]."""
 
     def __init__(self, sizes: Sizes, *, stamp: Callable[[datetime], object], ident: Callable):
         self.sizes = sizes
@@ -346,6 +353,7 @@ class _Generator:
                 stamp(updated),
                 synced,
                 synced if rng.random() < 0.002 else None,
+                stamp(updated),
             )
         )
         return number_id
@@ -400,8 +408,37 @@ class _Generator:
         return f"{customer.lower()}/rollout-{index % 97}"
 
 
+# The fields each generated tuple holds, in order; any other column is left NULL.
+FIELDS = {
+    RequirementDefinition: (
+        "id", "label", "description", "example", "field_type", "acceptance_criteria",
+        "updated_at", "synced_at",
+    ),
+    Order: (
+        "id", "status", "customer_reference", "phone_numbers_count", "requirements_met",
+        "billing_group_id", "connection_id", "messaging_profile_id", "countries",
+        "numbers_awaiting", "deadline", "created_at", "updated_at", "synced_at", "gone_at",
+        "changed_at",
+    ),
+    SubOrder: (
+        "id", "order", "country_code", "phone_number_type", "status", "requirements_met",
+        "phone_numbers_count", "is_block_sub_number_order", "created_at", "updated_at",
+        "synced_at",
+    ),
+    PhoneNumber: (
+        "id", "telnyx_id", "order", "sub_order", "phone_number", "digits", "country_code",
+        "phone_number_type", "status", "requirements_met", "requirements_status", "deadline",
+        "locality", "bundle_id", "updated_at", "synced_at",
+    ),
+    RequirementValue: (
+        "phone_number", "requirement_id", "field_type", "field_value", "status", "updated_at",
+        "synced_at",
+    ),
+}  # fmt: skip
+
+
 def _columns(model) -> list[str]:
-    return [field.column for field in model._meta.concrete_fields]
+    return [model._meta.get_field(name).column for name in FIELDS[model]]
 
 
 class _SqliteWriter:
@@ -421,8 +458,6 @@ class _SqliteWriter:
 
     def write(self, model, rows: Sequence[tuple]) -> None:
         columns = _columns(model)
-        if model is RequirementValue:
-            columns = [c for c in columns if c != "id"]
         placeholders = ", ".join(["%s"] * len(columns))
         sql = f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) VALUES ({placeholders})"
         with connection.cursor() as cursor:
@@ -431,11 +466,10 @@ class _SqliteWriter:
     def finish(self) -> None:
         pass
 
-    def analyze(self) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            # What a deployment gets from the `PRAGMA optimize` SQLite recommends on close.
-            cursor.execute("ANALYZE")
+    def settle(self) -> None:
+        # Back to the settings' connection, as the site opens it. No ANALYZE: nothing in the
+        # site runs it, so its plans are those SQLite picks without statistics.
+        connection.close()
 
 
 class _PostgresWriter:
@@ -450,8 +484,6 @@ class _PostgresWriter:
 
     def write(self, model, rows: Sequence[tuple]) -> None:
         columns = _columns(model)
-        if model is RequirementValue:
-            columns = [c for c in columns if c != "id"]
         sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
             for row in rows:
@@ -465,7 +497,7 @@ class _PostgresWriter:
             for sql in connection.ops.sequence_reset_sql(no_style(), [PhoneNumber]):
                 cursor.execute(sql)
 
-    def analyze(self) -> None:
+    def settle(self) -> None:
         # What autovacuum does after a bulk load (PostgreSQL 13+ vacuums insert-only tables
         # too): statistics for the planner and a visibility map for index-only scans.
         with connection.cursor() as cursor:
