@@ -305,6 +305,22 @@ class RequirementSummary:
         """The value all its numbers share; "" when there is none yet or they differ."""
         return self.values[0] if len(self.values) == 1 else ""
 
+    @property
+    def criteria(self) -> list[tuple[str, str]]:
+        """Telnyx's acceptance criteria as (name, text) pairs to show."""
+        criteria = self.definition.acceptance_criteria if self.definition else {}
+        return [
+            (name.replace("_", " ").capitalize(), _shown(value)) for name, value in criteria.items()
+        ]
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
 
 def order_requirements(*, detail: OrderDetail) -> list[RequirementSummary]:
     """The distinct requirements of an order's open numbers, in the order first met (Telnyx's
