@@ -259,3 +259,11 @@ class CancelSubOrderForm(forms.Form):
         help_text="Kept in the order's history.",
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class ChangesForm(forms.Form):
+    """An open page asking whether the orders it shows changed (views.order_changes)."""
+
+    # A change token (selectors.change_token); 2**53 microseconds run to the year 2255.
+    since = forms.IntegerField(min_value=0, max_value=2**53)
+    order = forms.UUIDField(required=False)

@@ -457,6 +457,10 @@ class SyncFreshness:
         return self.now - self.last_success.finished_at > self.stale_after
 
     @property
+    def stale_after_minutes(self) -> int:
+        return int(self.stale_after.total_seconds() // 60)
+
+    @property
     def latest_failed(self) -> bool:
         return self.latest is not None and not self.latest.ok
 

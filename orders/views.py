@@ -4,13 +4,16 @@ from django.contrib.auth.decorators import login_not_required, permission_requir
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import cached_property
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from django_htmx.http import trigger_client_event
 
 from orders import selectors
-from orders.forms import OrderFilterForm
+from orders.forms import ChangesForm, OrderFilterForm
 from orders.models import Order
 
 VIEW_ORDERS = "orders.view_order"
@@ -61,6 +64,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @can_browse
 def order_list(request: HttpRequest) -> HttpResponse:
+    # Read first: a change while the page is built shows at the next poll rather than never.
+    changes_since = selectors.orders_change_token()
     form = OrderFilterForm(request.GET)
     # Invalid fields are reported next to the form and left out; the valid ones still apply.
     form.is_valid()
@@ -73,7 +78,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         request,
         "orders/order_list.html",
         "table",
-        {"form": form, "page": page, "page_range": page_range},
+        {"form": form, "page": page, "page_range": page_range, "changes_since": changes_since},
     )
 
 
@@ -84,6 +89,38 @@ def order_detail(request: HttpRequest, order_id: UUID) -> HttpResponse:
     except Order.DoesNotExist:
         raise Http404("No cached order has this id.") from None
     return render(request, "orders/order_detail.html", {"detail": detail})
+
+
+@require_GET
+@never_cache
+@can_browse
+def order_changes(request: HttpRequest) -> HttpResponse:
+    """Did the orders (`?order=ID`: that one order) change since `?since=TOKEN`?
+
+    204 when not; otherwise the poller with the new token and the `ordersChanged` event, on which
+    the list's table and the order page's panels fetch themselves again.
+    """
+    form = ChangesForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("since: a change token; order: an order id")
+    order_id = form.cleaned_data["order"]
+    latest = selectors.orders_changed_since(since=form.cleaned_data["since"], order_id=order_id)
+    if latest is None:
+        return HttpResponse(status=204)
+    response = render(
+        request,
+        "orders/includes/changes_poller.html",
+        {"changes_since": latest, "order_id": order_id},
+    )
+    return trigger_client_event(response, "ordersChanged")
+
+
+@require_GET
+@never_cache
+@can_browse
+def sync_status(request: HttpRequest) -> HttpResponse:
+    """The header's "synced N minutes ago" and the stale warning, which open pages re-fetch."""
+    return render(request, "base.html#sync-status")
 
 
 @login_not_required

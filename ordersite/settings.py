@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "ordersite.context_processors.site",
+                "orders.context_processors.freshness",
             ],
         },
     },
@@ -154,6 +155,8 @@ TELNYX_API_BASE = env_url("TELNYX_API_BASE", "https://api.telnyx.com/v2")
 TELNYX_TIMEOUT = env_float("TELNYX_TIMEOUT", 10.0, minimum=0.1)
 TELNYX_MAX_RETRIES = env_int("TELNYX_MAX_RETRIES", 3, minimum=0)
 TELNYX_SYNC_CONCURRENCY = env_int("TELNYX_SYNC_CONCURRENCY", 8, minimum=1)
+# Pages warn that what they show may be out of date once the last successful sync is older.
+SYNC_STALE_AFTER = env_int("SYNC_STALE_AFTER", 60, minimum=1)  # minutes
 # Webhooks: the account's public key from the Telnyx portal (base64). Unset, every delivery is
 # refused, since an unverified one could rewrite the cache.
 TELNYX_PUBLIC_KEY = env_ed25519_public_key("TELNYX_PUBLIC_KEY")

@@ -1,0 +1,10 @@
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from orders import selectors
+
+
+def freshness(request: HttpRequest) -> dict:
+    """How fresh the cache is, for the page header: read only when a template uses it (HTMX
+    fragments, the login page and error pages do not)."""
+    return {"sync_freshness": SimpleLazyObject(selectors.sync_freshness)}
