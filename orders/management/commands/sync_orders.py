@@ -1,13 +1,28 @@
-"""`manage.py sync_orders`: brings the order cache in step with Telnyx (cron runs it)."""
+"""`manage.py sync_orders`: brings the order cache in step with Telnyx (cron runs it, or it
+runs itself with --loop)."""
 
+import logging
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from uuid import UUID
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+from django.db import close_old_connections
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from orders.locks import LockHeld
+from orders.models import SyncRun
 from orders.services import orders_sync
+
+logger = logging.getLogger(__name__)
+
+# Another sync holds the lease: nothing went wrong, try later (sysexits' EX_TEMPFAIL).
+EXIT_SKIPPED = 75
 
 
 def _since(value: str) -> datetime:
@@ -58,10 +73,33 @@ class ProgressBar:
             self.out.write("")
 
 
+def summary(run: SyncRun) -> str:
+    elapsed = (run.finished_at - run.started_at).total_seconds()
+    return (
+        f"synced: seen {run.seen}, created {run.created}, updated {run.updated}, "
+        f"unchanged {run.unchanged}, failed {run.failed} in {elapsed:.1f}s"
+    )
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (systemd stopping the service) stops the loop as Ctrl-C does: the sync under way
+    is abandoned, its lease released and its run recorded as aborted."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class Command(BaseCommand):
     help = (
         "Refresh the local cache from Telnyx: every order that is new, changed or still "
-        "pending. Exits non-zero when anything failed."
+        "pending. Exits non-zero when anything failed (75 when another sync is running), "
+        "or with --loop keeps syncing until stopped."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -77,23 +115,81 @@ class Command(BaseCommand):
             metavar="N",
             help="orders fetched at once (default: TELNYX_SYNC_CONCURRENCY)",
         )
+        parser.add_argument(
+            "--loop",
+            type=float,
+            metavar="SECONDS",
+            help="keep running: sync, wait SECONDS, sync again, until SIGTERM or Ctrl-C; a "
+            "failed sync is logged and the next one goes ahead",
+        )
+        parser.add_argument(
+            "--rounds", type=int, metavar="N", help="with --loop: stop after N syncs"
+        )
 
-    def handle(self, *args, order=None, since=None, concurrency=None, **options) -> None:
+    def handle(
+        self,
+        *args,
+        order=None,
+        since=None,
+        concurrency=None,
+        loop=None,
+        rounds=None,
+        **options,
+    ) -> None:
         # Checked here rather than by argparse types, which call_command() keywords bypass.
         since = None if since is None else _since(since)
         order = None if order is None else _order_id(order)
         if concurrency is not None and concurrency < 1:
             raise CommandError(f"--concurrency: expected at least 1, got {concurrency}")
+        if loop is not None and loop < 0:
+            raise CommandError(f"--loop: expected a number of seconds, got {loop}")
+        if rounds is not None and (loop is None or rounds < 1):
+            raise CommandError("--rounds: expected at least 1, and only with --loop")
+        sync_options = {"since": since, "order_id": order, "concurrency": concurrency}
+        if loop is not None:
+            self.run_loop(every=loop, rounds=rounds, **sync_options)
+            return
         bar = ProgressBar(self.stdout) if self.stdout.isatty() else None
         try:
-            run = orders_sync(since=since, order_id=order, concurrency=concurrency, progress=bar)
+            run = orders_sync(**sync_options, progress=bar)
+        except LockHeld as held:
+            raise CommandError(f"skipped: {held}", returncode=EXIT_SKIPPED) from None
         finally:
             if bar is not None:
                 bar.close()
-        elapsed = (run.finished_at - run.started_at).total_seconds()
-        self.stdout.write(
-            f"synced: seen {run.seen}, created {run.created}, updated {run.updated}, "
-            f"unchanged {run.unchanged}, failed {run.failed} in {elapsed:.1f}s"
-        )
+        self.stdout.write(summary(run))
         if not run.ok:
             raise CommandError(f"the sync did not complete cleanly:\n{run.error}")
+
+    def run_loop(self, *, every: float, rounds: int | None, **sync_options) -> None:
+        """Sync after sync, `every` seconds apart, until interrupted or after `rounds` syncs.
+
+        Whatever one round raises is logged and the next round goes ahead: a daemon that died on
+        a database restart or an unforeseen answer would leave the cache silently ageing.
+        """
+        done = 0
+        with sigterm_as_interrupt():
+            try:
+                while True:
+                    # A long-lived process must drop connections the database closed meanwhile.
+                    close_old_connections()
+                    self.run_round(**sync_options)
+                    close_old_connections()
+                    done += 1
+                    if rounds is not None and done >= rounds:
+                        break
+                    time.sleep(every)
+            except KeyboardInterrupt:
+                self.stdout.write("sync loop stopped")
+
+    def run_round(self, **sync_options) -> None:
+        try:
+            run = orders_sync(**sync_options)
+        except LockHeld as held:
+            self.stdout.write(f"skipped: {held}")
+        except Exception:
+            logger.exception("sync failed; the next round goes ahead")
+        else:
+            self.stdout.write(summary(run))
+            if not run.ok:
+                logger.warning("the sync did not complete cleanly:\n%s", run.error)
