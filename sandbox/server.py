@@ -467,10 +467,10 @@ class Sandbox:
         return {"data": self._order(order_id)}
 
     def _list_sub_orders(self, query: dict, raw: bytes) -> dict:
-        order = self.orders.get(query.get("filter[order_request_id]", ""))
         if "filter[order_request_id]" in query:
             # Through the order's own list: scanning every sub order on each request (a sync
             # asks once per order) made the sandbox slower the more orders it held.
+            order = self.orders.get(query["filter[order_request_id]"])
             ids = order["sub_number_orders_ids"] if order else []
             sub_orders = [self.sub_orders[sub_id] for sub_id in ids]
         else:
