@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import DataError
 
 from orders import services
 from orders.models import (
@@ -18,7 +19,7 @@ from orders.models import (
     SyncRun,
 )
 from orders.services import order_apply_payload, order_fetch, order_refresh, orders_sync
-from orders.telnyx import TelnyxError, get_client
+from orders.telnyx import TelnyxClient, TelnyxError, get_client
 from tests.conftest import SANDBOX_KEY
 
 A, B, C = (str(uuid.UUID(int=n)) for n in (0xA, 0xB, 0xC))
@@ -204,6 +205,43 @@ def test_one_failing_order_counts_as_failed_and_the_rest_are_stored(telnyx_setti
 
 
 @pytest.mark.django_db
+def test_order_the_database_refuses_fails_alone(telnyx_settings, sandbox, monkeypatch):
+    """Orders finished together are stored together; when the database refuses the batch,
+    its orders are stored one by one so that only the culprit fails."""
+    refused = order_ids(sandbox, "success")[0]
+    store = services._store
+
+    def refusing(batch, synced_at):
+        if uuid.UUID(refused) in {rows.order["id"] for rows in batch}:
+            raise DataError("value too long for type character varying(16)")
+        return store(batch, synced_at)
+
+    monkeypatch.setattr(services, "_store", refusing)
+    sandbox.faults.latency = 0.01  # lets fetches finish together, so batches form
+
+    run = orders_sync(concurrency=4)
+
+    assert (run.created, run.failed) == (19, 1)
+    assert f"order {refused}: not stored: value too long" in run.error
+
+
+@pytest.mark.django_db
+def test_order_listed_twice_is_fetched_once(telnyx_settings, sandbox, monkeypatch):
+    listing = TelnyxClient.list_number_orders
+
+    def shifted(self, **filters):
+        orders = list(listing(self, **filters))
+        return iter([*orders, orders[0]])  # a new order pushed the first one onto the next page
+
+    monkeypatch.setattr(TelnyxClient, "list_number_orders", shifted)
+
+    run = orders_sync()
+
+    assert (run.seen, run.created, run.unchanged) == (21, 20, 1)
+    assert len(fetched(sandbox)) == 20
+
+
+@pytest.mark.django_db
 def test_malformed_answer_counts_as_failed(telnyx_settings, sandbox):
     broken = order_ids(sandbox, "pending")[0]
     sandbox.faults.order_faults[broken] = "malformed"
@@ -221,7 +259,9 @@ def test_sync_marks_an_order_gone_when_telnyx_no_longer_has_it(synced):
     run = orders_sync()
 
     assert run.failed == 1
-    assert Order.objects.get(pk=vanished).gone_at is not None
+    gone = Order.objects.get(pk=vanished)
+    assert gone.gone_at is not None
+    assert gone.changed_at == gone.gone_at
     assert Order.objects.exclude(pk=vanished).filter(gone_at__isnull=False).count() == 0
 
 
@@ -279,6 +319,21 @@ def test_sync_of_one_order_fetches_just_that_one(telnyx_settings, sandbox):
     assert (run.seen, run.created) == (1, 1)
     assert fetched(sandbox) == [order_id]
     assert not any(r.path == "/v2/number_orders" for r in sandbox.requests)
+
+
+@pytest.mark.django_db
+def test_sync_walks_every_page_of_the_listing(telnyx_settings, sandbox, monkeypatch):
+    monkeypatch.setattr(services, "LIST_PAGE_SIZE", 7)
+
+    run = orders_sync()
+
+    assert (run.seen, run.created) == (20, 20)
+    pages = [r.query for r in sandbox.requests if r.path == "/v2/number_orders"]
+    assert [(q["page[number]"], q["page[size]"]) for q in pages] == [
+        ("1", "7"),
+        ("2", "7"),
+        ("3", "7"),
+    ]
 
 
 def test_progress_is_reported_after_every_order(synced):
@@ -386,13 +441,22 @@ def test_full_payload_with_known_sub_orders_is_stored_without_asking_telnyx(sync
     assert synced.requests[before:] == []
 
 
-def test_payload_without_requirements_is_refreshed_from_telnyx(synced):
-    order_id = order_ids(synced, "pending")[0]
-    payload = payload_of(synced, order_id)
-    payload["updated_at"] = later(payload["updated_at"])
+def short_numbers(payload: dict) -> None:
     payload["phone_numbers"] = [
         {"id": n["id"], "phone_number": n["phone_number"]} for n in payload["phone_numbers"]
     ]
+
+
+def no_numbers(payload: dict) -> None:
+    del payload["phone_numbers"]
+
+
+@pytest.mark.parametrize("cut", [short_numbers, no_numbers])
+def test_partial_payload_is_refreshed_from_telnyx(synced, cut):
+    order_id = order_ids(synced, "pending")[0]
+    payload = payload_of(synced, order_id)
+    payload["updated_at"] = later(payload["updated_at"])
+    cut(payload)
     before = len(synced.requests)
 
     order, outcome = order_apply_payload(payload=payload)
