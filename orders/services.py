@@ -21,6 +21,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from orders.locks import lease
 from orders.models import (
     FieldType,
     Order,
@@ -303,13 +304,12 @@ def _upsert(
     model: type[Model], rows: list[dict], *, unique: tuple[str, ...], returning: str = ""
 ) -> list[tuple]:
     """INSERT ... ON CONFLICT (unique) DO UPDATE for `rows` (dicts by attname, all with the same
-    keys), in as few multi-row statements as the database's parameter limit allows; returns
-    (first unique column, `returning` column) for every row written when asked.
+    keys); returns (first unique column, `returning` column) of every row written when asked.
 
     bulk_create(update_conflicts=True) would do, but it puts every value of every row through
     the field machinery, which costs the sync more CPU than the database's own work. Here each
-    distinct value of a column is prepared once (most repeat: statuses, dates, the sub order).
-    SQLite and PostgreSQL spell the statement alike.
+    distinct value of a column is prepared once (most repeat: statuses, dates, the sub order),
+    and the rows go in one statement (on SQLite, as many as its parameter limit needs).
     """
     if not rows:
         return []
@@ -318,11 +318,12 @@ def _upsert(
     quote = connection.ops.quote_name
     columns = [quote(field.column) for field in fields]
     conflict = [quote(meta.get_field(name).column) for name in unique]
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in conflict)
-    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) VALUES "
-    tail = f" ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {updates}"
+    insert = f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "
+    upsert = f" ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET " + ", ".join(
+        f"{column} = EXCLUDED.{column}" for column in columns if column not in conflict
+    )
     if returning:
-        tail += f" RETURNING {conflict[0]}, {quote(meta.get_field(returning).column)}"
+        upsert += f" RETURNING {conflict[0]}, {quote(meta.get_field(returning).column)}"
     prepared: list[dict] = [{} for _ in fields]
 
     def prepare(position: int, value: object) -> object:
@@ -332,22 +333,18 @@ def _upsert(
         return cache[value]
 
     if connection.vendor == "postgresql":
-        # One array per column: a short statement with a parameter per column, where a
-        # VALUES list would have one per value for psycopg to splice into the text.
-        casts = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-        statements = [
-            (
-                f"{head[: -len('VALUES ')]}SELECT * FROM unnest({casts}){tail}",
-                [[prepare(i, row[name]) for row in rows] for i, name in enumerate(rows[0])],
-            )
-        ]
+        # One array per column: a parameter per column, where a VALUES list would have one per
+        # value for psycopg to splice into the statement's text one by one.
+        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+        columnwise = [[prepare(i, row[name]) for row in rows] for i, name in enumerate(rows[0])]
+        statements = [(f"{insert}SELECT * FROM unnest({arrays}){upsert}", columnwise)]
     else:
         placeholders = f"({', '.join(['%s'] * len(columns))})"
         limit = connection.features.max_query_params
         per_statement = len(rows) if limit is None else max(1, limit // len(columns))
         statements = [
             (
-                head + ", ".join([placeholders] * len(chunk)) + tail,
+                f"{insert}VALUES {', '.join([placeholders] * len(chunk))}{upsert}",
                 [prepare(i, value) for row in chunk for i, value in enumerate(row.values())],
             )
             for chunk in itertools.batched(rows, per_statement)
@@ -825,6 +822,10 @@ class _Sync:
         return "\n".join(kept)
 
 
+# The lease that keeps two syncs, from wherever they were started, from running at once.
+SYNC_LOCK = "sync"
+
+
 def orders_sync(
     *,
     since: datetime | None = None,
@@ -838,12 +839,22 @@ def orders_sync(
     new, changed or still pending, `concurrency` at a time (TELNYX_SYNC_CONCURRENCY by default).
     An order that cannot be fetched or stored counts as failed and the sync goes on.
     `progress(done, total)` is called after each order; total is None when not known upfront.
+
+    Raises orders.locks.LockHeld, having done nothing, while another sync is running, and
+    LockLost (the run recorded as aborted) if this one stalled so long that another took over.
     """
-    run = SyncRun.objects.create(started_at=timezone.now())
-    sync = _Sync(
-        run=run, workers=concurrency or settings.TELNYX_SYNC_CONCURRENCY, progress=progress
-    )
-    sync.execute(since=since, order_id=order_id)
+    with lease(SYNC_LOCK) as held:
+
+        def step(done: int, total: int | None) -> None:
+            held.keep_alive()
+            if progress is not None:
+                progress(done, total)
+
+        run = SyncRun.objects.create(started_at=timezone.now())
+        sync = _Sync(
+            run=run, workers=concurrency or settings.TELNYX_SYNC_CONCURRENCY, progress=step
+        )
+        sync.execute(since=since, order_id=order_id)
     logger.info(
         "sync: seen %d, created %d, updated %d, unchanged %d, failed %d",
         run.seen,
