@@ -248,3 +248,50 @@ def webhook_signer(settings) -> WebhookSigner:
     signer = WebhookSigner()
     settings.TELNYX_PUBLIC_KEY = signer.public_key_b64
     return signer
+
+
+@pytest.fixture
+def synced(telnyx_settings, sandbox, db):
+    """The sandbox's orders cached by the real sync; returns the sandbox, its request log
+    cleared so a test sees only what it caused."""
+    from orders.services import orders_sync
+
+    orders_sync()
+    sandbox.requests.clear()
+    return sandbox
+
+
+FAKE_TELNYX = "https://telnyx.invalid/v2"
+
+
+@pytest.fixture
+def mocked_telnyx(settings):
+    """Telnyx faked in-process by `responses` (nothing leaves the machine) at FAKE_TELNYX, where
+    the dashboard's client now points, without retries: register answers on the mock."""
+    import responses
+
+    settings.TELNYX_API_BASE = FAKE_TELNYX
+    settings.TELNYX_API_KEY = SANDBOX_KEY
+    settings.TELNYX_MAX_RETRIES = 0
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def cache_snapshot(db):
+    """`cache_snapshot(order_id)`: every cached row of one order as plain values, to compare
+    before and after an action that must change nothing."""
+
+    def snapshot(order_id) -> dict[str, list[dict]]:
+        return {
+            "order": list(Order.objects.filter(pk=order_id).values()),
+            "sub_orders": list(SubOrder.objects.filter(order_id=order_id).order_by("pk").values()),
+            "numbers": list(PhoneNumber.objects.filter(order_id=order_id).order_by("pk").values()),
+            "values": list(
+                RequirementValue.objects.filter(phone_number__order_id=order_id)
+                .order_by("pk")
+                .values()
+            ),
+        }
+
+    return snapshot
