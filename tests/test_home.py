@@ -1,0 +1,111 @@
+"""The home page: orders by status, numbers awaiting requirements, deadlines near, last sync."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from orders.models import Order, SyncRun
+from orders.selectors import home_summary
+
+
+def _home(client) -> str:
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _count(html: str, status: str) -> int:
+    return int(re.search(rf'<span class="count" data-status="{status}">(\d+)</span>', html)[1])
+
+
+def test_home_counts_orders_by_status(support_client, order_factory):
+    for status in ["pending", "pending", "success", "failure", "success", "success"]:
+        order_factory(status=status, numbers=1)
+
+    html = _home(support_client)
+
+    assert (_count(html, "pending"), _count(html, "success"), _count(html, "failure")) == (2, 3, 1)
+    assert '<meter class="bar" data-status="success" min="0" max="6" value="3">' in html
+
+
+def test_home_counts_zero_for_an_empty_cache(support_client):
+    html = _home(support_client)
+
+    assert _count(html, "pending") == 0
+    assert re.search(r'id="numbers-awaiting">0<', html)
+    assert "Last synced <strong>never</strong>" in html
+
+
+def test_home_sums_numbers_awaiting_requirements(support_client, order_factory):
+    order_factory(numbers=3)  # 3 awaiting
+    order_factory(numbers=4)  # 4 awaiting
+    order_factory(numbers=5, requirements_met=True)  # none awaiting
+
+    html = _home(support_client)
+
+    assert re.search(r'id="numbers-awaiting">7<', html)
+
+
+def test_home_lists_pending_orders_due_within_48_hours(support_client, order_factory):
+    now = timezone.now()
+    soon = order_factory(customer_reference="DUE-SOON")
+    later = order_factory(customer_reference="DUE-LATER")
+    done = order_factory(customer_reference="DONE-SOON", status="success")
+    overdue = order_factory(customer_reference="OVERDUE")
+    Order.objects.filter(pk=soon.pk).update(deadline=now + timedelta(hours=47))
+    Order.objects.filter(pk=later.pk).update(deadline=now + timedelta(hours=49))
+    Order.objects.filter(pk=done.pk).update(deadline=now + timedelta(hours=1))
+    Order.objects.filter(pk=overdue.pk).update(deadline=now - timedelta(hours=1))
+
+    html = _home(support_client)
+
+    assert f'href="{reverse("order_detail", args=[soon.id])}"' in html
+    assert "DUE-LATER" not in html
+    assert "DONE-SOON" not in html
+    assert html.index("OVERDUE") < html.index("DUE-SOON")  # nearest deadline first
+    assert 'data-status="failure">overdue</span>' in html
+
+
+def test_home_shows_the_latest_finished_sync(support_client, db):
+    now = timezone.now()
+    SyncRun.objects.create(started_at=now - timedelta(days=2), finished_at=now - timedelta(days=2))
+    SyncRun.objects.create(
+        started_at=now - timedelta(hours=3), finished_at=now - timedelta(hours=3)
+    )
+    SyncRun.objects.create(started_at=now - timedelta(minutes=1))  # still running
+
+    html = _home(support_client)
+
+    assert "Last synced <time" in html
+    assert "3\xa0hours ago" in html
+
+
+def test_home_flags_a_sync_that_failed(support_client, db):
+    now = timezone.now()
+    SyncRun.objects.create(started_at=now, finished_at=now, failed=2)
+
+    assert "with errors" in _home(support_client)
+
+
+def test_home_summary_runs_three_queries_whatever_the_data(
+    order_factory, django_assert_num_queries
+):
+    for _ in range(5):
+        order_factory(numbers=1)
+
+    with django_assert_num_queries(3):
+        summary = home_summary()
+
+    assert summary.total == 5
+    assert len(summary.deadline_soon) == 5
+
+
+@pytest.mark.django_db
+def test_home_nav_marks_the_current_page(support_client):
+    html = _home(support_client)
+
+    assert '<a href="/" aria-current="page">Home</a>' in html
+    assert '<a href="/orders/">Orders</a>' in html
