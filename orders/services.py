@@ -7,22 +7,27 @@ calling thread, one short transaction per order.
 
 import itertools
 import logging
+import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from http import HTTPStatus
 from uuid import UUID
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from orders.locks import lease
+from orders.locks import LockHeld, lease
 from orders.models import (
+    AuditEntry,
     FieldType,
     Order,
     PhoneNumber,
@@ -255,11 +260,17 @@ def _definitions_fetch(
 
 
 def order_fetch(
-    *, client: TelnyxClient, order_id: str, known_requirement_ids: set[UUID]
+    *,
+    client: TelnyxClient,
+    order_id: str,
+    known_requirement_ids: set[UUID],
+    order: dict | None = None,
 ) -> OrderBundle:
     """Everything the cache holds about one order, from Telnyx. Touches no database: the sync
-    runs it in worker threads."""
-    order = client.get_number_order(str(order_id))
+    runs it in worker threads. `order`: the whole order as Telnyx answered a write with, which
+    spares fetching it again."""
+    if order is None:
+        order = client.get_number_order(str(order_id))
     sub_orders = client.list_sub_number_orders(order_id=str(order_id))
     with _malformed(f"order {order_id}"):
         definitions = _definitions_fetch(
@@ -864,3 +875,341 @@ def orders_sync(
         run.failed,
     )
     return run
+
+
+# --- actions through the dashboard: update, cancel, refresh, each audited --------------------
+
+# A double submit of a cancel finds the first one's lease and is refused; a crashed request
+# frees the sub order after this long.
+CANCEL_LEASE = timedelta(minutes=2)
+_REQUIREMENT_POINTER = re.compile(r"/regulatory_requirements/(\d+)(?:/.*)?")
+
+
+class ActionFailed(Exception):
+    """An update, cancel or refresh that did not happen; `message` tells the person who tried
+    why. Its audit entry is written, and the cache is as it was, except that an order Telnyx
+    answered 404 for is marked gone."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        entry: AuditEntry,
+        error: TelnyxError | None = None,
+        problems: dict[UUID | str, list[str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.entry = entry
+        self.error = error
+        # Telnyx's refusals by what they name: a requirement id, or "customer_reference".
+        self.problems = problems or {}
+
+    @property
+    def retryable(self) -> bool:
+        """Trying again may work: Telnyx was not reached, failed or was busy, or its answer
+        could not be read."""
+        return self.error is not None and (self.error.retryable or self.error.kind == "malformed")
+
+
+@dataclass
+class ActionDone:
+    entry: AuditEntry
+    order: Order  # as cached after the action
+    # False when Telnyx did it but the order could not be fetched or stored afterwards: the
+    # cache shows the change after the next refresh.
+    stored: bool = True
+
+
+def _sources(error: TelnyxError) -> Iterator[tuple[str | None, str]]:
+    """(source pointer or parameter, Telnyx's words) for every error Telnyx sent."""
+    for item in error.errors:
+        source = item.get("source") if isinstance(item.get("source"), dict) else {}
+        where = source.get("pointer") or source.get("parameter")
+        yield where, str(item.get("detail") or item.get("title") or "")
+
+
+def _error_detail(error: TelnyxError) -> str:
+    if not error.errors:
+        return str(error)
+    return "; ".join(f"{where}: {text}" if where else text for where, text in _sources(error))
+
+
+def _audit(
+    *,
+    user: AbstractBaseUser,
+    outcome: str,
+    error: TelnyxError | None = None,
+    **fields: object,
+) -> AuditEntry:
+    """Appends the audit entry of one attempt. Written in autocommit, apart from order_store's
+    transaction, so a failed attempt's entry is kept (the action views are non-atomic)."""
+    if error is not None:
+        fields |= {
+            "http_status": error.status,
+            "telnyx_code": error.code or "",
+            "telnyx_detail": _error_detail(error),
+        }
+    elif outcome == AuditEntry.Outcome.SUCCESS:
+        fields["http_status"] = HTTPStatus.OK
+    return AuditEntry.objects.create(
+        user=user, username=user.get_username(), outcome=outcome, **fields
+    )
+
+
+def _outcome(error: TelnyxError) -> str:
+    if error.status == HTTPStatus.NOT_FOUND:
+        return AuditEntry.Outcome.GONE
+    if error.status is not None and 400 <= error.status < 500 and not error.retryable:
+        return AuditEntry.Outcome.REFUSED
+    return AuditEntry.Outcome.FAILED
+
+
+def _failure_message(error: TelnyxError, *, subject: str) -> str:
+    """What to tell the person whose action on an "order" or "sub order" (`subject`) failed."""
+    if error.status == HTTPStatus.NOT_FOUND:
+        return f"Telnyx no longer knows this {subject} (HTTP 404), so nothing was changed."
+    if error.status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
+        return (
+            f"Telnyx refused the dashboard's credentials (HTTP {error.status}), so nothing was "
+            "changed. An administrator must check the Telnyx API key."
+        )
+    if error.retryable:
+        return f"{error} Nothing was changed; try again in a moment."
+    if error.kind == "malformed":
+        return f"{error} Nothing was changed here; refresh the order to see what Telnyx holds."
+    return (
+        f"Telnyx refused it (HTTP {error.status}): {error.detail or error.title}. "
+        "Nothing was changed."
+    )
+
+
+def _request(method: str, path: str, body: dict | None = None) -> dict:
+    """What was sent, for the audit: the request line and body (the key is in a header)."""
+    return {"method": method, "path": path, **({"body": body} if body is not None else {})}
+
+
+def _one_or_all(values: set[str]) -> str | list[str]:
+    return next(iter(values)) if len(values) == 1 else sorted(values)
+
+
+def _values(pairs: Iterable[tuple[object, str]]) -> dict[str, str | list[str]]:
+    """Requirement id -> its value on the numbers, or their sorted values when they differ."""
+    found: dict[str, set[str]] = {}
+    for requirement_id, value in pairs:
+        found.setdefault(str(requirement_id), set()).add(value)
+    return {requirement_id: _one_or_all(values) for requirement_id, values in found.items()}
+
+
+def _cached_values(order: Order, requirement_ids: list[UUID]) -> dict[str, str | list[str]]:
+    rows = (
+        RequirementValue.objects.filter(
+            phone_number__order_id=order.pk, requirement_id__in=requirement_ids
+        )
+        .exclude(phone_number__requirements_status="cancelled")
+        .values_list("requirement_id", "field_value")
+    )
+    return _values(rows)
+
+
+def _answered_values(answer: dict, requirement_ids: list[UUID]) -> dict[str, str | list[str]]:
+    wanted = {str(requirement_id) for requirement_id in requirement_ids}
+    return _values(
+        (item.get("requirement_id"), _text(item.get("field_value")))
+        for number in answer.get("phone_numbers") or []
+        if number.get("requirements_status") != "cancelled"
+        for item in number.get("regulatory_requirements") or []
+        if item.get("requirement_id") in wanted
+    )
+
+
+def _problems(error: TelnyxError, sent: list[UUID]) -> dict[UUID | str, list[str]]:
+    """Telnyx's refusals by what their pointer names: `/customer_reference`, or
+    `/regulatory_requirements/<i>/...`, the i-th requirement sent."""
+    problems: dict[UUID | str, list[str]] = {}
+    for pointer, text in _sources(error):
+        key: UUID | str | None = None
+        if pointer == "/customer_reference":
+            key = "customer_reference"
+        elif (match := _REQUIREMENT_POINTER.fullmatch(pointer or "")) and int(match[1]) < len(sent):
+            key = sent[int(match[1])]
+        if key is not None:
+            problems.setdefault(key, []).append(text or "Refused by Telnyx.")
+    return problems
+
+
+def _recache(*, client: TelnyxClient, order_id: UUID, answer: dict | None = None) -> Order | None:
+    """Caches an order after a write at Telnyx, from `answer` when it is the whole order, with
+    its sub orders fetched again. None when that fails: Telnyx has made the change, and the
+    cache catches up at the next refresh or sync."""
+    try:
+        bundle = order_fetch(
+            client=client,
+            order_id=str(order_id),
+            known_requirement_ids=_known_requirement_ids(),
+            order=answer,
+        )
+        return order_store(bundle=bundle)[0]
+    except (TelnyxError, DatabaseError) as error:
+        logger.warning("order %s: caching it after a write failed: %s", order_id, error)
+        return None
+
+
+def order_update(
+    *,
+    order: Order,
+    user: AbstractBaseUser,
+    customer_reference: str | None = None,
+    changes: Mapping[UUID, str],
+    client: TelnyxClient | None = None,
+) -> ActionDone:
+    """Sends a new customer reference (None: unchanged) and requirement values (requirement
+    id -> value; only these are sent) to Telnyx, then caches the order as Telnyx answered.
+
+    Raises ActionFailed when Telnyx refuses, its `problems` placed on what they name, or cannot
+    be reached. The cache is left as it was then, except that a 404 marks the order gone.
+    """
+    sent = list(changes)
+    requirements = [
+        {"requirement_id": str(requirement_id), "field_value": value}
+        for requirement_id, value in changes.items()
+    ]
+    body: dict = {} if customer_reference is None else {"customer_reference": customer_reference}
+    if requirements:
+        body["regulatory_requirements"] = requirements
+    before = _cached_values(order, sent)
+    if customer_reference is not None:
+        before["customer_reference"] = order.customer_reference
+    record = partial(
+        _audit,
+        user=user,
+        action=AuditEntry.Action.UPDATE,
+        order_id=order.pk,
+        sent=_request("PATCH", f"/number_orders/{order.pk}", body),
+        before=before,
+    )
+    with _client_scope(client) as telnyx:
+        try:
+            answer = telnyx.update_number_order(
+                str(order.pk),
+                customer_reference=customer_reference,
+                regulatory_requirements=requirements or None,
+            )
+        except TelnyxError as error:
+            if error.status == HTTPStatus.NOT_FOUND:
+                _mark_gone(order.pk)
+            entry = record(outcome=_outcome(error), error=error)
+            problems = _problems(error, sent)
+            message = (
+                "Telnyx refused the values marked below, so nothing was changed."
+                if problems
+                else _failure_message(error, subject="order")
+            )
+            raise ActionFailed(message, entry=entry, error=error, problems=problems) from error
+        stored = _recache(client=telnyx, order_id=order.pk, answer=answer)
+    after = _answered_values(answer, sent)
+    if customer_reference is not None:
+        after["customer_reference"] = _text(answer.get("customer_reference"))
+    entry = record(outcome=AuditEntry.Outcome.SUCCESS, after=after)
+    return ActionDone(entry=entry, order=stored or order, stored=stored is not None)
+
+
+def sub_order_cancel(
+    *,
+    sub_order: SubOrder,
+    user: AbstractBaseUser,
+    reason: str,
+    client: TelnyxClient | None = None,
+) -> ActionDone:
+    """Cancels a pending sub order at Telnyx (its numbers are dropped), then caches its order
+    again. `reason` goes into the audit entry.
+
+    Refused without asking Telnyx (outcome "forbidden") when the cached sub order is not
+    pending, or while another cancel of it is under way (a double submit). Raises ActionFailed
+    then, and when Telnyx refuses or cannot be reached.
+    """
+    path = f"/sub_number_orders/{sub_order.pk}/cancel"
+    record = partial(
+        _audit,
+        user=user,
+        action=AuditEntry.Action.CANCEL,
+        order_id=sub_order.order_id,
+        sub_order_id=sub_order.pk,
+        reason=reason,
+        sent=_request("PATCH", path),
+        before={
+            "status": sub_order.status,
+            "phone_numbers": list(sub_order.phone_numbers.values_list("phone_number", flat=True)),
+        },
+    )
+    if sub_order.status != Status.PENDING:
+        entry = record(outcome=AuditEntry.Outcome.FORBIDDEN)
+        raise ActionFailed(
+            f"This sub order is {sub_order.status}, not pending: only pending sub orders can be "
+            "cancelled. Nothing was sent to Telnyx.",
+            entry=entry,
+        )
+    try:
+        with (
+            lease(f"cancel {sub_order.pk}", duration=CANCEL_LEASE),
+            _client_scope(client) as telnyx,
+        ):
+            try:
+                answer = telnyx.cancel_sub_number_order(str(sub_order.pk))
+            except TelnyxError as error:
+                entry = record(outcome=_outcome(error), error=error)
+                message = _failure_message(error, subject="sub order")
+                raise ActionFailed(message, entry=entry, error=error) from error
+            stored = _recache(client=telnyx, order_id=sub_order.order_id)
+    except LockHeld:
+        entry = record(outcome=AuditEntry.Outcome.FORBIDDEN)
+        raise ActionFailed(
+            "This sub order is being cancelled already (by another request), so this one was "
+            "not sent to Telnyx.",
+            entry=entry,
+        ) from None
+    entry = record(
+        outcome=AuditEntry.Outcome.SUCCESS, after={"status": _text(answer.get("status"))}
+    )
+    return ActionDone(entry=entry, order=stored or sub_order.order, stored=stored is not None)
+
+
+def _order_facts(order: Order) -> dict:
+    return {
+        "status": order.status,
+        "customer_reference": order.customer_reference,
+        "requirements_met": order.requirements_met,
+        "numbers_awaiting": order.numbers_awaiting,
+        "updated_at": order.updated_at.isoformat(),
+    }
+
+
+def order_refresh_by(
+    *, order: Order, user: AbstractBaseUser, client: TelnyxClient | None = None
+) -> ActionDone:
+    """order_refresh() asked for by someone: audited, and failures raised as ActionFailed
+    (a 404 marks the order gone)."""
+    record = partial(
+        _audit,
+        user=user,
+        action=AuditEntry.Action.REFRESH,
+        order_id=order.pk,
+        sent=_request("GET", f"/number_orders/{order.pk}"),
+        before=_order_facts(order),
+    )
+    try:
+        refreshed = order_refresh(order_id=order.pk, client=client)
+    except TelnyxError as error:
+        entry = record(outcome=_outcome(error), error=error)
+        raise ActionFailed(
+            _failure_message(error, subject="order"), entry=entry, error=error
+        ) from error
+    except DatabaseError as error:
+        logger.exception("order %s: storing the refreshed order failed", order.pk)
+        entry = record(outcome=AuditEntry.Outcome.FAILED, telnyx_detail=f"not stored: {error}")
+        raise ActionFailed(
+            "Telnyx answered, but the order could not be stored. Nothing was changed; try again.",
+            entry=entry,
+        ) from error
+    entry = record(outcome=AuditEntry.Outcome.SUCCESS, after=_order_facts(refreshed))
+    return ActionDone(entry=entry, order=refreshed)

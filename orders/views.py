@@ -1,20 +1,23 @@
 from uuid import UUID
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import cached_property
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from orders import selectors
-from orders.forms import ChangesForm, OrderFilterForm
-from orders.models import Order
+from orders import selectors, services
+from orders.forms import CancelSubOrderForm, ChangesForm, OrderFilterForm, RequirementsForm
+from orders.models import Order, Status, SubOrder
 
 VIEW_ORDERS = "orders.view_order"
 PAGE_SIZE = 50
@@ -82,13 +85,16 @@ def order_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@can_browse
-def order_detail(request: HttpRequest, order_id: UUID) -> HttpResponse:
+def _detail_or_404(order_id: UUID) -> selectors.OrderDetail:
     try:
-        detail = selectors.order_detail(order_id=order_id)
+        return selectors.order_detail(order_id=order_id)
     except Order.DoesNotExist:
         raise Http404("No cached order has this id.") from None
-    return render(request, "orders/order_detail.html", {"detail": detail})
+
+
+@can_browse
+def order_detail(request: HttpRequest, order_id: UUID) -> HttpResponse:
+    return render(request, ORDER_PAGE, order_page_context(request, _detail_or_404(order_id)))
 
 
 @require_GET
@@ -128,3 +134,158 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+# --- actions on an order: fix requirements, cancel a sub order, refresh ------------------------
+
+CHANGE_REQUIREMENTS = "orders.change_requirements"
+CANCEL_SUB_ORDER = "orders.cancel_suborder"
+ORDER_PAGE = "orders/order_detail.html"
+ACTIONS = "orders/order_actions.html"
+# The regions of the order page an action can change. Each partial's root element has the id
+# that the action forms' hx-select-oob name, so an HTMX answer may hold any of them.
+ORDER_PANEL = f"{ORDER_PAGE}#order-panel"
+REQUIREMENTS = f"{ACTIONS}#requirements"
+CANCEL_PANEL = f"{ACTIONS}#cancel-panel"
+HISTORY = f"{ACTIONS}#history"
+EVERY_REGION = [
+    ORDER_PANEL,
+    f"{ORDER_PAGE}#sub-orders",
+    f"{ORDER_PAGE}#numbers",
+    REQUIREMENTS,
+    CANCEL_PANEL,
+    HISTORY,
+]
+# Without HTMX a failed action shows its page again, with what was typed and why it failed.
+FAILED = 422
+
+
+def _requirements_form(detail: selectors.OrderDetail, data: dict | None = None) -> RequirementsForm:
+    return RequirementsForm(
+        data,
+        requirements=selectors.order_requirements(detail=detail),
+        customer_reference=detail.order.customer_reference,
+    )
+
+
+def order_page_context(request: HttpRequest, detail: selectors.OrderDetail, **extra) -> dict:
+    """What the order page and its partials read; `extra` adds an action's form or failure."""
+    context = {"detail": detail, "history": selectors.order_history(order_id=detail.order.pk)}
+    if "requirements_form" not in extra and request.user.has_perm(CHANGE_REQUIREMENTS):
+        context["requirements_form"] = _requirements_form(detail)
+    return context | extra
+
+
+def render_regions(request: HttpRequest, regions: list[str], context: dict) -> HttpResponse:
+    """An HTMX answer: the partials `regions`, and Django's messages out of band."""
+    parts = [render_to_string(name, context, request) for name in regions]
+    parts.append(render_to_string("base.html#messages", {"oob": True}, request))
+    response = HttpResponse("".join(parts))
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _changed(
+    request: HttpRequest, order_id: UUID, message: str, done: services.ActionDone
+) -> HttpResponse:
+    """After an action succeeded: the order page again (POST, then redirect), or with HTMX every
+    region of it that may have changed, and the event other open panels refresh on."""
+    messages.success(request, message)
+    if not done.stored:
+        messages.warning(
+            request,
+            "The order could not be fetched from Telnyx afterwards, so this page does not show "
+            "the result yet: refresh the order.",
+        )
+    if not request.htmx:
+        return redirect("order_detail", order_id=order_id)
+    context = order_page_context(request, _detail_or_404(order_id))
+    return trigger_client_event(render_regions(request, EVERY_REGION, context), "ordersChanged")
+
+
+def _what_was_sent(customer_reference: str | None, changes: dict) -> str:
+    parts = ["the customer reference"] if customer_reference is not None else []
+    if changes:
+        parts.append(f"{len(changes)} requirement value{pluralize(len(changes))}")
+    return " and ".join(parts)
+
+
+# The audit entry of a failed action must stay written whatever the request does afterwards:
+# the action views keep autocommit even if ATOMIC_REQUESTS is turned on.
+@transaction.non_atomic_requests
+@require_POST
+@permission_required(CHANGE_REQUIREMENTS, raise_exception=True)
+def order_requirements(request: HttpRequest, order_id: UUID) -> HttpResponse:
+    detail = _detail_or_404(order_id)
+    form = _requirements_form(detail, request.POST)
+    failure = None
+    if form.is_valid():
+        reference, changes = form.customer_reference_change(), form.requirement_changes()
+        try:
+            done = services.order_update(
+                order=detail.order, user=request.user, customer_reference=reference, changes=changes
+            )
+        except services.ActionFailed as failed:
+            form.add_upstream_errors(failed.problems)
+            failure = failed
+            # A 404 flags the order as gone: the panel says so.
+            detail.order.refresh_from_db()
+        else:
+            message = f"Telnyx accepted {_what_was_sent(reference, changes)}."
+            return _changed(request, order_id, message, done)
+    context = order_page_context(
+        request, detail, requirements_form=form, requirements_failure=failure
+    )
+    if request.htmx:
+        regions = [REQUIREMENTS, ORDER_PANEL, HISTORY] if failure else [REQUIREMENTS]
+        return render_regions(request, regions, context)
+    return render(request, ORDER_PAGE, context, status=FAILED)
+
+
+@transaction.non_atomic_requests
+@require_http_methods(["GET", "POST"])
+@permission_required(CANCEL_SUB_ORDER, raise_exception=True)
+def sub_order_cancel(request: HttpRequest, sub_order_id: UUID) -> HttpResponse:
+    """GET: what cancelling drops, and a reason to give. POST: cancel at Telnyx."""
+    sub_order = get_object_or_404(SubOrder.objects.select_related("order"), pk=sub_order_id)
+    form = CancelSubOrderForm(request.POST if request.method == "POST" else None)
+    failure = None
+    # A sub order that is not pending is refused (and audited) whatever the form says.
+    if request.method == "POST" and (form.is_valid() or sub_order.status != Status.PENDING):
+        try:
+            done = services.sub_order_cancel(
+                sub_order=sub_order, user=request.user, reason=form.cleaned_data.get("reason", "")
+            )
+        except services.ActionFailed as failed:
+            failure = failed
+        else:
+            message = (
+                f"Telnyx cancelled the {sub_order.country_code} {sub_order.phone_number_type} "
+                "sub order."
+            )
+            return _changed(request, sub_order.order_id, message, done)
+    context = {"cancel_sub": sub_order, "cancel_form": form, "cancel_failure": failure}
+    if request.htmx:
+        if failure is None:
+            return render_regions(request, [CANCEL_PANEL], context)
+        context["history"] = selectors.order_history(order_id=sub_order.order_id)
+        return render_regions(request, [CANCEL_PANEL, HISTORY], context)
+    status = FAILED if request.method == "POST" else 200
+    return render(request, "orders/sub_order_cancel.html", context, status=status)
+
+
+@transaction.non_atomic_requests
+@require_POST
+@can_browse
+def order_refresh(request: HttpRequest, order_id: UUID) -> HttpResponse:
+    order = get_object_or_404(Order, pk=order_id)
+    try:
+        done = services.order_refresh_by(order=order, user=request.user)
+    except services.ActionFailed as failed:
+        if not request.htmx:
+            # The page's Refresh button is the retry.
+            messages.error(request, failed.message)
+            return redirect("order_detail", order_id=order_id)
+        context = order_page_context(request, _detail_or_404(order_id), refresh_failure=failed)
+        return render_regions(request, [ORDER_PANEL, HISTORY], context)
+    return _changed(request, order_id, "Refreshed from Telnyx.", done)
