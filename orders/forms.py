@@ -257,7 +257,7 @@ class CancelSubOrderForm(forms.Form):
         label="Reason",
         max_length=1000,
         help_text="Kept in the order's history.",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "autofocus": True}),
     )
 
 
