@@ -1,0 +1,74 @@
+"""A support person browses in a real browser: filters, searches a number, opens its order."""
+
+import re
+
+import pytest
+
+from orders.models import PhoneNumber, RequirementValue
+from tests.conftest import login
+
+pytestmark = [
+    pytest.mark.browser,
+    # Transactional (the live server reads from another thread); serialized_rollback brings
+    # back the role groups migration 0003 created, which a flush would have removed.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def orders(transactional_db, order_factory):
+    order_factory(customer_reference="BASEL-SHOP", numbers=2, status="success")
+    wanted = order_factory(customer_reference="ZURICH-HQ", numbers=2)
+    number = wanted.phone_numbers.order_by("id").first()
+    PhoneNumber.objects.filter(pk=number.pk).update(
+        phone_number="+41449871234", digits="41449871234"
+    )
+    RequirementValue.objects.filter(phone_number=number).update(
+        field_value="CHE-987.654.321", status="pending-approval"
+    )
+    return wanted
+
+
+def test_support_staff_filters_searches_and_opens_an_order(page, live_server, support_user, orders):
+    login(page, "support")
+    page.goto("/orders/")
+    table = page.locator("#order-table")
+    assert table.get_by_text("BASEL-SHOP").is_visible()
+
+    page.select_option("select[name=status]", "pending")
+    # htmx swapped the table and pushed the filtered URL: no page load, a shareable address.
+    page.wait_for_url(re.compile(r"/orders/\?.*status=pending"))
+    page.locator("#order-table", has_not_text="BASEL-SHOP").wait_for()
+    assert table.get_by_text("ZURICH-HQ").is_visible()
+
+    page.fill("input[name=q]", "987 1234")
+    page.wait_for_url(re.compile(r"q=987(%20|\+)1234"))
+    page.locator("#order-count", has_text="1 order").wait_for()
+    assert page.locator("form.filters select[name=status]").input_value() == "pending"
+
+    page.get_by_role("link", name="ZURICH-HQ").click()
+    page.wait_for_url(f"**/orders/{orders.id}/")
+    number = page.locator("tbody", has_text="+41449871234")
+    assert number.get_by_text("Business registration number").is_visible()
+    assert number.get_by_text("CHE-987.654.321").is_visible()
+    assert number.get_by_text("pending-approval").is_visible()
+
+    page.go_back()
+    page.wait_for_url(re.compile(r"q=987(%20|\+)1234"))
+    page.locator("#order-table", has_text="ZURICH-HQ").wait_for()
+
+
+def test_sorting_and_paging_links_swap_the_table(page, live_server, support_user, orders):
+    login(page, "support")
+    page.goto("/orders/")
+    page.evaluate("window.__sameDocument = true")
+
+    page.get_by_role("link", name="Customer reference").click()
+    page.wait_for_url(re.compile(r"sort=reference"))
+    page.locator("#order-table th[aria-sort=ascending]").wait_for()
+
+    rows = page.locator("#order-table td.reference a")
+    assert rows.all_inner_texts() == ["BASEL-SHOP", "ZURICH-HQ"]
+    # The sort came from an htmx swap, not a page load, and the form now carries it.
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.locator("form.filters input[name=sort]").input_value() == "reference"
