@@ -9,7 +9,7 @@ from orders.models import AuditEntry, Order, RequirementValue
 from orders.selectors import RequirementSummary, order_detail, order_requirements
 from orders.services import ActionFailed, order_update
 from tests.conftest import FAKE_TELNYX, SANDBOX_KEY
-from tests.upstream import FAILURES, Failure, errors
+from tests.upstream import FAILURES, Failure, errors, marked_gone
 
 Outcome = AuditEntry.Outcome
 
@@ -25,13 +25,6 @@ def pending_requirement(label: str) -> tuple[Order, RequirementSummary]:
 
 def other_customer_type(summary: RequirementSummary) -> str:
     return "individual" if summary.current_value == "business" else "business"
-
-
-def marked_gone(snapshot: dict) -> bool:
-    """Takes the gone mark (and the change stamp that comes with it) out of a cache snapshot."""
-    order = snapshot["order"][0]
-    order.pop("changed_at")
-    return order.pop("gone_at") is not None
 
 
 def patches(sandbox) -> list:

@@ -9,6 +9,13 @@ from orders.models import AuditEntry
 Outcome = AuditEntry.Outcome
 
 
+def marked_gone(snapshot: dict) -> bool:
+    """Takes the gone mark (and the change stamp that comes with it) out of a cache_snapshot."""
+    order = snapshot["order"][0]
+    order.pop("changed_at")
+    return order.pop("gone_at") is not None
+
+
 def errors(code: str, title: str, detail: str, *, pointer: str | None = None) -> dict:
     """A body in Telnyx's error format."""
     error = {"code": code, "title": title, "detail": detail}
