@@ -150,7 +150,7 @@ def _requirement_field(summary: RequirementSummary) -> forms.Field:
             initial = None
         return forms.UUIDField(
             initial=initial,
-            error_messages={"invalid": f"Enter the id (a UUID) of a {summary.field_type} record."},
+            error_messages={"invalid": f"Enter the {summary.field_type} record's id (a UUID)."},
             widget=forms.TextInput(
                 attrs={"placeholder": "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", "spellcheck": "false"}
             ),

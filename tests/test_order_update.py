@@ -6,25 +6,20 @@ import json
 import pytest
 
 from orders.models import AuditEntry, Order, RequirementValue
-from orders.selectors import RequirementSummary, order_detail, order_requirements
+from orders.selectors import RequirementSummary
 from orders.services import ActionFailed, order_update
+from tests.action_helpers import (
+    FAILURES,
+    Failure,
+    errors,
+    marked_gone,
+    other_customer_type,
+    pending_requirement,
+    requirement,
+)
 from tests.conftest import FAKE_TELNYX, SANDBOX_KEY
-from tests.upstream import FAILURES, Failure, errors, marked_gone
 
 Outcome = AuditEntry.Outcome
-
-
-def pending_requirement(label: str) -> tuple[Order, RequirementSummary]:
-    """The first cached pending order with a requirement called `label`, and that requirement."""
-    for order in Order.objects.filter(status="pending").order_by("-created_at"):
-        for summary in order_requirements(detail=order_detail(order_id=order.pk)):
-            if summary.label == label:
-                return order, summary
-    pytest.fail(f"the sandbox's seed has no pending order with {label!r}")
-
-
-def other_customer_type(summary: RequirementSummary) -> str:
-    return "individual" if summary.current_value == "business" else "business"
 
 
 def patches(sandbox) -> list:
@@ -85,11 +80,7 @@ def test_refusal_is_placed_on_the_requirement_sent_at_the_index_it_points_at(
     synced, manager_user, cache_snapshot
 ):
     order, customer_type = pending_requirement("Customer type")
-    registration = next(
-        summary
-        for summary in order_requirements(detail=order_detail(order_id=order.pk))
-        if summary.label == "Business registration number"
-    )
+    registration = requirement(order, "Business registration number")
     before = cache_snapshot(order.pk)
 
     with pytest.raises(ActionFailed) as caught:

@@ -1,10 +1,13 @@
-"""Every kind of upstream failure an action can meet, for the action tests to go through."""
+"""What the order action tests share: every kind of upstream failure an action can meet, and
+ways to find the sandbox's orders and requirements in the cache."""
 
 from dataclasses import dataclass, field
 
+import pytest
 import requests
 
-from orders.models import AuditEntry
+from orders.models import AuditEntry, Order
+from orders.selectors import RequirementSummary, order_detail, order_requirements
 
 Outcome = AuditEntry.Outcome
 
@@ -133,3 +136,26 @@ FAILURES = [
         retryable=True,
     ),
 ]
+
+
+def pending_requirement(label: str) -> tuple[Order, RequirementSummary]:
+    """The newest cached pending order with a requirement called `label`, and that requirement."""
+    for order in Order.objects.filter(status="pending").order_by("-created_at"):
+        for summary in order_requirements(detail=order_detail(order_id=order.pk)):
+            if summary.label == label:
+                return order, summary
+    pytest.fail(f"the sandbox's seed has no pending order with {label!r}")
+
+
+def requirement(order: Order, label: str) -> RequirementSummary:
+    """The order's requirement called `label`."""
+    return next(
+        summary
+        for summary in order_requirements(detail=order_detail(order_id=order.pk))
+        if summary.label == label
+    )
+
+
+def other_customer_type(summary: RequirementSummary) -> str:
+    """A valid value for a "Customer type" requirement that differs from its current one."""
+    return "individual" if summary.current_value == "business" else "business"
