@@ -90,9 +90,11 @@ def _holder() -> str:
 
 
 def lease_acquire(
-    name: str, *, duration: timedelta = DEFAULT_LEASE, now: datetime | None = None
+    name: str, *, duration: timedelta | None = None, now: datetime | None = None
 ) -> Lease:
-    """Takes the lease on `name`, or raises LockHeld naming who has it."""
+    """Takes the lease on `name` for `duration` (DEFAULT_LEASE), or raises LockHeld naming who
+    has it."""
+    duration = DEFAULT_LEASE if duration is None else duration
     now = now or timezone.now()
     holder = _holder()
     expires_at = now + duration
@@ -123,7 +125,7 @@ def lease_acquire(
 
 
 @contextmanager
-def lease(name: str, *, duration: timedelta = DEFAULT_LEASE) -> Iterator[Lease]:
+def lease(name: str, *, duration: timedelta | None = None) -> Iterator[Lease]:
     """`with lease("sync") as held:` ... `held.keep_alive()` ...; released however it ends."""
     held = lease_acquire(name, duration=duration)
     try:

@@ -15,7 +15,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from orders.locks import LockHeld
+from orders.locks import LockHeld, LockLost
 from orders.models import SyncRun
 from orders.services import orders_sync
 
@@ -154,6 +154,8 @@ class Command(BaseCommand):
             run = orders_sync(**sync_options, progress=bar)
         except LockHeld as held:
             raise CommandError(f"skipped: {held}", returncode=EXIT_SKIPPED) from None
+        except LockLost as lost:
+            raise CommandError(f"aborted: {lost}") from None
         finally:
             if bar is not None:
                 bar.close()
