@@ -94,7 +94,11 @@ def _detail_or_404(order_id: UUID) -> selectors.OrderDetail:
 
 @can_browse
 def order_detail(request: HttpRequest, order_id: UUID) -> HttpResponse:
-    return render(request, ORDER_PAGE, order_page_context(request, _detail_or_404(order_id)))
+    context = order_page_context(request, _detail_or_404(order_id))
+    if request.htmx and not request.htmx.history_restore_request:
+        # The page fetching itself again because the order changed elsewhere.
+        return render_regions(request, LIVE_REGIONS, context | {"live": True})
+    return render(request, ORDER_PAGE, context)
 
 
 @require_GET
@@ -156,6 +160,9 @@ EVERY_REGION = [
     CANCEL_PANEL,
     HISTORY,
 ]
+# What an open order page fetches again when the order changed elsewhere (a webhook, a sync,
+# someone else's action): every region but the forms, which may hold what someone is typing.
+LIVE_REGIONS = [ORDER_PANEL, f"{ORDER_PAGE}#sub-orders", f"{ORDER_PAGE}#numbers", HISTORY]
 # Without HTMX a failed action shows its page again, with what was typed and why it failed.
 FAILED = 422
 

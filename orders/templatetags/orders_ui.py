@@ -9,6 +9,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from orders import selectors
 from orders.selectors import DEFAULT_SORT, SORTS, NumberRow, RequirementRow
 
 register = template.Library()
@@ -51,6 +52,12 @@ def minute(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.astimezone(timezone.get_default_timezone()).strftime("%Y-%m-%d %H:%M")
+
+
+@register.filter
+def change_token(changed_at: datetime | None) -> int:
+    """What an open page polls with (see selectors.orders_changed_since)."""
+    return selectors.change_token(changed_at)
 
 
 _ANY_ID = uuid.UUID(int=0)
