@@ -150,7 +150,9 @@ def _requirement_field(summary: RequirementSummary) -> forms.Field:
             initial = None
         return forms.UUIDField(
             initial=initial,
-            error_messages={"invalid": f"Enter the {summary.field_type} record's id (a UUID)."},
+            error_messages={
+                "invalid": f"Enter the id of the {summary.field_type} record (a UUID)."
+            },
             widget=forms.TextInput(
                 attrs={"placeholder": "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", "spellcheck": "false"}
             ),
@@ -218,7 +220,8 @@ class RequirementsForm(forms.Form):
         cleaned = super().clean()
         for summary in self.requirements:
             name = requirement_field_name(summary.requirement_id)
-            if name in self.changed_data and cleaned.get(name) in (None, ""):
+            # A value that failed its own checks is already reported (and not in `cleaned`).
+            if name in self.changed_data and name in cleaned and cleaned[name] in (None, ""):
                 self.add_error(
                     name,
                     "A requirement cannot be emptied: enter a new value or keep the old one.",

@@ -295,3 +295,17 @@ def cache_snapshot(db):
         }
 
     return snapshot
+
+
+@pytest.fixture
+def roles(transactional_db):
+    """The "Support staff" and "Account managers" groups, for tests on committed data (live
+    server, browser): the flush after each such test empties every table, migration 0003's
+    groups with them. Made again by that migration's own code. Request it before the users."""
+    from importlib import import_module
+
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    state = MigrationLoader(connection).project_state(("orders", "0003_groups"))
+    import_module("orders.migrations.0003_groups").create_groups(state.apps, None)

@@ -159,7 +159,8 @@ def test_value_refused_locally_is_not_sent_and_stays_in_the_form(synced, manager
     body = response.content.decode()
     assert response.status_code == 422
     part = fieldset(body, address)
-    assert "Enter the address record's id (a UUID)." in part
+    assert part.count('<ul class="errorlist"') == 1
+    assert "Enter the id of the address record (a UUID)." in part
     assert input_value(part, name) == "not-an-id"
     assert 'aria-invalid="true"' in part
     assert synced.requests == []

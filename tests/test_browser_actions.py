@@ -9,11 +9,7 @@ from orders.models import RequirementDefinition, Status, SubOrder
 from tests.action_helpers import other_customer_type, pending_requirement, requirement
 from tests.conftest import login
 
-pytestmark = [
-    pytest.mark.browser,
-    # The live server needs committed data; the groups come back from migration 0003 each time.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = pytest.mark.browser
 
 
 def stays_on_the_page(page: Page) -> None:
@@ -27,7 +23,7 @@ def assert_not_reloaded(page: Page) -> None:
 
 
 def test_manager_fixes_a_requirement_and_sees_the_new_value_after_the_refresh(
-    page: Page, synced, manager_user
+    page: Page, roles, synced, manager_user
 ):
     order, summary = pending_requirement("Customer type")
     new = other_customer_type(summary)
@@ -50,7 +46,7 @@ def test_manager_fixes_a_requirement_and_sees_the_new_value_after_the_refresh(
 
 
 def test_manager_cancels_a_pending_sub_order_and_sees_it_cancelled(
-    page: Page, synced, manager_user
+    page: Page, roles, synced, manager_user
 ):
     sub_order = (
         SubOrder.objects.filter(status=Status.PENDING, phone_numbers__isnull=False)
@@ -79,7 +75,7 @@ def test_manager_cancels_a_pending_sub_order_and_sees_it_cancelled(
 
 
 def test_value_the_sandbox_refuses_shows_next_to_its_field_with_the_input_kept(
-    page: Page, synced, manager_user
+    page: Page, roles, synced, manager_user
 ):
     order, registration = pending_requirement("Business registration number")
     # What the cache knows of the requirement is out of date: only Telnyx catches the value.
@@ -104,7 +100,7 @@ def test_value_the_sandbox_refuses_shows_next_to_its_field_with_the_input_kept(
     expect(page.locator(f"#fix-{other.requirement_id} .errorlist")).to_have_count(0)
 
 
-def test_support_person_sees_no_write_actions(page: Page, synced, support_user):
+def test_support_person_sees_no_write_actions(page: Page, roles, synced, support_user):
     sub_order = SubOrder.objects.filter(status=Status.PENDING).order_by("pk").first()
     login(page, "support")
     page.goto(f"/orders/{sub_order.order_id}/")
