@@ -418,7 +418,6 @@ class HomeSummary:
     numbers_awaiting: int
     deadline_soon: list[Order]  # the first DEADLINE_SOON_SHOWN pending orders by deadline
     deadline_soon_total: int  # pending with a deadline within DEADLINE_SOON (or already past)
-    last_sync: SyncRun | None  # the latest finished run
     now: datetime  # what "overdue" is measured against
 
 
@@ -444,9 +443,6 @@ def home_summary(*, now: datetime | None = None) -> HomeSummary:
             ]
         ),
         deadline_soon_total=totals["deadline_soon"],
-        last_sync=SyncRun.objects.filter(finished_at__isnull=False)
-        .order_by("-finished_at")
-        .first(),
         now=now,
     )
 

@@ -132,3 +132,19 @@ def test_login_page_says_nothing_about_the_cache(client):
 
     assert 'id="sync-freshness"' not in html
     assert banner(html) == ""
+
+
+def test_home_tells_the_latest_sync_and_the_last_success_as_the_header_does(support_client):
+    finished_run(minutes_ago=90)
+    finished_run(minutes_ago=3, failed=1, error="order x: timeout")
+
+    html = support_client.get("/").content.decode()
+
+    card = text(
+        re.search(
+            r'<section class="card" aria-labelledby="last-sync">.*?</section>', html, re.S
+        ).group()
+    )
+    assert "Last synced 3 minutes ago with errors" in card
+    assert "Last successful sync: 1 hour, 30 minutes ago." in card
+    assert header(html) == "Synced 1 hour, 30 minutes ago"
