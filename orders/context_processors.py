@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
@@ -5,6 +6,9 @@ from orders import selectors
 
 
 def freshness(request: HttpRequest) -> dict:
-    """How fresh the cache is, for the page header: read only when a template uses it (HTMX
-    fragments, the login page and error pages do not)."""
-    return {"sync_freshness": SimpleLazyObject(selectors.sync_freshness)}
+    """How fresh the cache is, for the page header (read only when a template uses it: HTMX
+    fragments, the login page and error pages do not), and how often open pages poll."""
+    return {
+        "sync_freshness": SimpleLazyObject(selectors.sync_freshness),
+        "changes_poll_seconds": settings.CHANGES_POLL_SECONDS,
+    }

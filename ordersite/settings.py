@@ -157,6 +157,8 @@ TELNYX_MAX_RETRIES = env_int("TELNYX_MAX_RETRIES", 3, minimum=0)
 TELNYX_SYNC_CONCURRENCY = env_int("TELNYX_SYNC_CONCURRENCY", 8, minimum=1)
 # Pages warn that what they show may be out of date once the last successful sync is older.
 SYNC_STALE_AFTER = env_int("SYNC_STALE_AFTER", 60, minimum=1)  # minutes
+# How often (seconds) an open list or order page asks whether its orders changed.
+CHANGES_POLL_SECONDS = 10
 # Webhooks: the account's public key from the Telnyx portal (base64). Unset, every delivery is
 # refused, since an unverified one could rewrite the cache.
 TELNYX_PUBLIC_KEY = env_ed25519_public_key("TELNYX_PUBLIC_KEY")

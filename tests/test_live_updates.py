@@ -205,3 +205,13 @@ def test_order_page_without_htmx_is_the_whole_page_without_the_note(manager_clie
     assert "<main" in html
     assert 'id="requirements"' in html
     assert "changed while the page was open" not in html
+
+
+def test_pages_poll_as_often_as_configured(support_client, order_factory, settings):
+    settings.CHANGES_POLL_SECONDS = 3
+    order = order_factory()
+
+    for url in ("/orders/", reverse("order_detail", args=[order.pk])):
+        html = support_client.get(url).content.decode()
+        poller = re.search(r'<div id="changes-poller".*?</div>', html, re.S).group()
+        assert 'hx-trigger="every 3s"' in poller
