@@ -7,12 +7,7 @@ import pytest
 from orders.models import PhoneNumber, RequirementValue
 from tests.conftest import login
 
-pytestmark = [
-    pytest.mark.browser,
-    # Transactional (the live server reads from another thread); serialized_rollback brings
-    # back the role groups migration 0003 created, which a flush would have removed.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
@@ -29,7 +24,9 @@ def orders(transactional_db, order_factory):
     return wanted
 
 
-def test_support_staff_filters_searches_and_opens_an_order(page, live_server, support_user, orders):
+def test_support_staff_filters_searches_and_opens_an_order(
+    page, live_server, transactional_db, roles, support_user, orders
+):
     login(page, "support")
     page.goto("/orders/")
     table = page.locator("#order-table")
@@ -58,7 +55,9 @@ def test_support_staff_filters_searches_and_opens_an_order(page, live_server, su
     page.locator("#order-table", has_text="ZURICH-HQ").wait_for()
 
 
-def test_sorting_and_paging_links_swap_the_table(page, live_server, support_user, orders):
+def test_sorting_and_paging_links_swap_the_table(
+    page, live_server, transactional_db, roles, support_user, orders
+):
     login(page, "support")
     page.goto("/orders/")
     page.evaluate("window.__sameDocument = true")
