@@ -306,6 +306,9 @@ class RequirementSummary:
     values: list[str] = field(default_factory=list)  # distinct, "" for "awaiting a value"
     statuses: list[str] = field(default_factory=list)  # distinct
     numbers: list[str] = field(default_factory=list)  # E.164
+    # Country and number type of the sub orders whose numbers have it, e.g. "GB local": tells
+    # apart requirements of one label asked by several countries.
+    sub_orders: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -336,22 +339,29 @@ def _shown(value: object) -> str:
 def order_requirements(*, detail: OrderDetail) -> list[RequirementSummary]:
     """The distinct requirements of an order's open numbers, in the order first met (Telnyx's
     order within a sub order). Reads nothing more from the database than `detail` holds."""
-    numbers = [number for sub in detail.sub_orders for number in sub.numbers]
+    groups = [
+        (f"{sub.sub_order.country_code} {sub.sub_order.phone_number_type}", sub.numbers)
+        for sub in detail.sub_orders
+    ]
+    groups.append(("", detail.unassigned_numbers))
     summaries: dict[uuid.UUID, RequirementSummary] = {}
-    for number in [*numbers, *detail.unassigned_numbers]:
-        if number.requirements_status == "cancelled":
-            continue
-        for row in number.requirements:
-            summary = summaries.get(row.requirement_id)
-            if summary is None:
-                summary = summaries[row.requirement_id] = RequirementSummary(
-                    row.requirement_id, row.field_type, row.definition
-                )
-            if row.field_value not in summary.values:
-                summary.values.append(row.field_value)
-            if row.status not in summary.statuses:
-                summary.statuses.append(row.status)
-            summary.numbers.append(number.phone_number)
+    for kind, numbers in groups:
+        for number in numbers:
+            if number.requirements_status == "cancelled":
+                continue
+            for row in number.requirements:
+                summary = summaries.get(row.requirement_id)
+                if summary is None:
+                    summary = summaries[row.requirement_id] = RequirementSummary(
+                        row.requirement_id, row.field_type, row.definition
+                    )
+                if row.field_value not in summary.values:
+                    summary.values.append(row.field_value)
+                if row.status not in summary.statuses:
+                    summary.statuses.append(row.status)
+                if kind and kind not in summary.sub_orders:
+                    summary.sub_orders.append(kind)
+                summary.numbers.append(number.phone_number)
     return list(summaries.values())
 
 

@@ -59,6 +59,8 @@ def test_order_page_lists_each_requirement_once_with_what_telnyx_asks(synced, ma
     part = fieldset(body, summary)
     definition = summary.definition
     assert definition.label in part
+    # Which sub orders ask for it tells apart requirements of the same label.
+    assert f"{', '.join(summary.sub_orders)} · textual" in part
     assert definition.example in part
     assert "Regex" in part and "Min length" in part
     assert summary.numbers[0] in part
