@@ -1,0 +1,97 @@
+"""Sandbox to dashboard over real HTTP: an order completes in the sandbox, the sandbox posts its
+signed webhook to the live server, the receiver verifies and applies it, and the cached order,
+its history and the open pages' change token follow."""
+
+import time
+
+import pytest
+
+from orders import services
+from orders.models import Order, SubOrder
+from orders.selectors import orders_change_token, orders_changed_since
+from sandbox.server import Sandbox
+from tests.conftest import SANDBOX_KEY
+from webhooks.models import Outcome, WebhookEvent
+
+WAIT = 15  # seconds a test waits for a delivery before failing; never a timing assertion
+
+
+@pytest.fixture
+def box(live_server, settings):
+    """A sandbox posting its webhooks to the live server, which trusts its key and calls it."""
+    sandbox = Sandbox(
+        orders=20,
+        seed=7,
+        api_key=SANDBOX_KEY,
+        webhook_url=f"{live_server.url}/webhooks/telnyx/",
+        webhook_backoff=0.05,
+    )
+    sandbox.start()
+    settings.TELNYX_API_BASE = sandbox.url
+    settings.TELNYX_API_KEY = SANDBOX_KEY
+    settings.TELNYX_MAX_RETRIES = 1
+    settings.TELNYX_TIMEOUT = 2.0
+    settings.TELNYX_PUBLIC_KEY = sandbox.public_key_b64
+    yield sandbox
+    sandbox.stop()
+
+
+def delivered(box: Sandbox, event_count: int = 1) -> list:
+    """Waits until the sandbox has `event_count` deliveries the dashboard answered (any status)."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        answered = [d for d in box.webhook_deliveries if d.status is not None]
+        if len(answered) >= event_count:
+            return answered
+        time.sleep(0.05)
+    pytest.fail(f"no answered delivery within {WAIT}s: {box.webhook_deliveries}")
+
+
+def a_pending_order(box: Sandbox) -> str:
+    return next(id_ for id_, order in box.orders.items() if order["status"] == "pending")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_order_completed_in_the_sandbox_is_completed_in_the_cache(box):
+    services.orders_sync()
+    order_id = a_pending_order(box)
+    token = orders_change_token(order_id=order_id)
+    assert Order.objects.get(pk=order_id).status == "pending"
+
+    box.complete_order(order_id)
+
+    (delivery,) = delivered(box)
+    assert delivery.status == 200
+    assert delivery.event_type == "number_order.complete"
+    order = Order.objects.get(pk=order_id)
+    assert order.status == "success"
+    assert set(SubOrder.objects.filter(order=order).values_list("status", flat=True)) == {"success"}
+    event = WebhookEvent.objects.get(event_id=delivery.event_id)
+    assert event.order_id == order.pk
+    assert event.outcome in {Outcome.APPLIED, Outcome.REFRESHED}
+    # The open order page's next poll sees it.
+    assert orders_changed_since(since=token, order_id=order_id) is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_completion_of_an_order_never_synced_creates_it(box):
+    order_id = a_pending_order(box)
+
+    box.complete_order(order_id)
+
+    (delivery,) = delivered(box)
+    assert delivery.status == 200
+    assert Order.objects.get(pk=order_id).status == "success"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_delivery_signed_with_another_key_is_refused_and_changes_nothing(box, settings):
+    services.orders_sync()
+    settings.TELNYX_PUBLIC_KEY = Sandbox(seed=8).public_key_b64
+    order_id = a_pending_order(box)
+
+    box.complete_order(order_id)
+
+    assert delivered(box)[0].status == 403
+    assert Order.objects.get(pk=order_id).status == "pending"
+    assert not WebhookEvent.objects.exists()
