@@ -309,3 +309,26 @@ def roles(transactional_db):
 
     state = MigrationLoader(connection).project_state(("orders", "0003_groups"))
     import_module("orders.migrations.0003_groups").create_groups(state.apps, None)
+
+
+@pytest.fixture
+def webhook_sandbox(live_server, settings):
+    """A live sandbox that posts its signed webhooks to the live server, which trusts its key and
+    calls it as Telnyx (needs committed data: transactional_db)."""
+    from sandbox.server import Sandbox
+
+    box = Sandbox(
+        orders=20,
+        seed=7,
+        api_key=SANDBOX_KEY,
+        webhook_url=f"{live_server.url}/webhooks/telnyx/",
+        webhook_backoff=0.05,
+    )
+    box.start()
+    settings.TELNYX_API_BASE = box.url
+    settings.TELNYX_API_KEY = SANDBOX_KEY
+    settings.TELNYX_MAX_RETRIES = 1
+    settings.TELNYX_TIMEOUT = 2.0
+    settings.TELNYX_PUBLIC_KEY = box.public_key_b64
+    yield box
+    box.stop()

@@ -10,30 +10,9 @@ from orders import services
 from orders.models import Order, SubOrder
 from orders.selectors import orders_change_token, orders_changed_since
 from sandbox.server import Sandbox
-from tests.conftest import SANDBOX_KEY
 from webhooks.models import Outcome, WebhookEvent
 
 WAIT = 15  # seconds a test waits for a delivery before failing; never a timing assertion
-
-
-@pytest.fixture
-def box(live_server, settings):
-    """A sandbox posting its webhooks to the live server, which trusts its key and calls it."""
-    sandbox = Sandbox(
-        orders=20,
-        seed=7,
-        api_key=SANDBOX_KEY,
-        webhook_url=f"{live_server.url}/webhooks/telnyx/",
-        webhook_backoff=0.05,
-    )
-    sandbox.start()
-    settings.TELNYX_API_BASE = sandbox.url
-    settings.TELNYX_API_KEY = SANDBOX_KEY
-    settings.TELNYX_MAX_RETRIES = 1
-    settings.TELNYX_TIMEOUT = 2.0
-    settings.TELNYX_PUBLIC_KEY = sandbox.public_key_b64
-    yield sandbox
-    sandbox.stop()
 
 
 def delivered(box: Sandbox, event_count: int = 1) -> list:
@@ -52,15 +31,15 @@ def a_pending_order(box: Sandbox) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_order_completed_in_the_sandbox_is_completed_in_the_cache(box):
+def test_order_completed_in_the_sandbox_is_completed_in_the_cache(webhook_sandbox):
     services.orders_sync()
-    order_id = a_pending_order(box)
+    order_id = a_pending_order(webhook_sandbox)
     token = orders_change_token(order_id=order_id)
     assert Order.objects.get(pk=order_id).status == "pending"
 
-    box.complete_order(order_id)
+    webhook_sandbox.complete_order(order_id)
 
-    (delivery,) = delivered(box)
+    (delivery,) = delivered(webhook_sandbox)
     assert delivery.status == 200
     assert delivery.event_type == "number_order.complete"
     order = Order.objects.get(pk=order_id)
@@ -74,24 +53,24 @@ def test_order_completed_in_the_sandbox_is_completed_in_the_cache(box):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_completion_of_an_order_never_synced_creates_it(box):
-    order_id = a_pending_order(box)
+def test_completion_of_an_order_never_synced_creates_it(webhook_sandbox):
+    order_id = a_pending_order(webhook_sandbox)
 
-    box.complete_order(order_id)
+    webhook_sandbox.complete_order(order_id)
 
-    (delivery,) = delivered(box)
+    (delivery,) = delivered(webhook_sandbox)
     assert delivery.status == 200
     assert Order.objects.get(pk=order_id).status == "success"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_delivery_signed_with_another_key_is_refused_and_changes_nothing(box, settings):
+def test_delivery_signed_with_another_key_is_refused_and_changes_nothing(webhook_sandbox, settings):
     services.orders_sync()
     settings.TELNYX_PUBLIC_KEY = Sandbox(seed=8).public_key_b64
-    order_id = a_pending_order(box)
+    order_id = a_pending_order(webhook_sandbox)
 
-    box.complete_order(order_id)
+    webhook_sandbox.complete_order(order_id)
 
-    assert delivered(box)[0].status == 403
+    assert delivered(webhook_sandbox)[0].status == 403
     assert Order.objects.get(pk=order_id).status == "pending"
     assert not WebhookEvent.objects.exists()
