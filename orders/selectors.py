@@ -427,14 +427,12 @@ class HomeSummary:
     total: int
     numbers_awaiting: int
     deadline_soon: list[Order]  # the first DEADLINE_SOON_SHOWN pending orders by deadline
-    deadline_soon_total: int  # pending with a deadline within DEADLINE_SOON (or already past)
-    now: datetime  # what "overdue" is measured against
+    deadline_soon_total: int  # pending with a deadline in the next DEADLINE_SOON
 
 
 def home_summary(*, now: datetime | None = None) -> HomeSummary:
     now = now or timezone.now()
-    # Past deadlines count too: the cache may not have heard yet that Telnyx cancelled them.
-    due = Q(status=Status.PENDING, deadline__lte=now + DEADLINE_SOON)
+    due = Q(status=Status.PENDING, deadline__gte=now, deadline__lte=now + DEADLINE_SOON)
     totals = Order.objects.aggregate(
         **{status: Count("pk", filter=Q(status=status)) for status in Status.values},
         numbers_awaiting=Sum("numbers_awaiting", default=0),
@@ -453,7 +451,6 @@ def home_summary(*, now: datetime | None = None) -> HomeSummary:
             ]
         ),
         deadline_soon_total=totals["deadline_soon"],
-        now=now,
     )
 
 

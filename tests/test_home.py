@@ -54,19 +54,21 @@ def test_home_lists_pending_orders_due_within_48_hours(support_client, order_fac
     soon = order_factory(customer_reference="DUE-SOON")
     later = order_factory(customer_reference="DUE-LATER")
     done = order_factory(customer_reference="DONE-SOON", status="success")
-    overdue = order_factory(customer_reference="OVERDUE")
+    past = order_factory(customer_reference="PAST-DUE")
+    sooner = order_factory(customer_reference="DUE-SOONER")
     Order.objects.filter(pk=soon.pk).update(deadline=now + timedelta(hours=47))
     Order.objects.filter(pk=later.pk).update(deadline=now + timedelta(hours=49))
     Order.objects.filter(pk=done.pk).update(deadline=now + timedelta(hours=1))
-    Order.objects.filter(pk=overdue.pk).update(deadline=now - timedelta(hours=1))
+    Order.objects.filter(pk=past.pk).update(deadline=now - timedelta(hours=1))
+    Order.objects.filter(pk=sooner.pk).update(deadline=now + timedelta(hours=2))
 
     html = _home(support_client)
 
     assert f'href="{reverse("order_detail", args=[soon.id])}"' in html
     assert "DUE-LATER" not in html
     assert "DONE-SOON" not in html
-    assert html.index("OVERDUE") < html.index("DUE-SOON")  # nearest deadline first
-    assert 'data-status="failure">overdue</span>' in html
+    assert "PAST-DUE" not in html
+    assert html.index("DUE-SOONER") < html.index("DUE-SOON<")  # nearest deadline first
 
 
 def test_home_shows_the_latest_finished_sync(support_client, db):
@@ -90,9 +92,7 @@ def test_home_flags_a_sync_that_failed(support_client, db):
     assert "with errors" in _home(support_client)
 
 
-def test_home_summary_runs_two_queries_whatever_the_data(
-    order_factory, django_assert_num_queries
-):
+def test_home_summary_runs_two_queries_whatever_the_data(order_factory, django_assert_num_queries):
     for _ in range(5):
         order_factory(numbers=1)
 
