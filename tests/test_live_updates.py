@@ -152,6 +152,8 @@ def test_list_polls_from_the_latest_change_outside_its_table(support_client, ord
     table = re.search(r'<div id="order-table"[^>]*>', html).group()
     assert 'hx-get="/orders/?status=pending&amp;sort=reference"' in table
     assert 'hx-trigger="ordersChanged from:body"' in table
+    # ... but never over the answer to a filter change made meanwhile.
+    assert 'hx-sync="form.filters:drop"' in table
 
 
 def test_order_page_polls_for_its_own_changes_from_inside_its_panel(support_client, order_factory):
