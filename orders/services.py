@@ -979,7 +979,7 @@ def _failure_message(error: TelnyxError, *, subject: str) -> str:
     if error.kind == "malformed":
         return f"{error} Nothing was changed here; refresh the order to see what Telnyx holds."
     return (
-        f"Telnyx refused it (HTTP {error.status}): {error.detail or error.title}. "
+        f"Telnyx refused it (HTTP {error.status}): {(error.detail or error.title).rstrip('.')}. "
         "Nothing was changed."
     )
 

@@ -57,7 +57,7 @@ FAILURES = [
         errors("10015", "Bad Request", "The request body must be a JSON object.", pointer="/"),
         Outcome.REFUSED,
         "10015",
-        "Telnyx refused it (HTTP 400): The request body must be a JSON object.",
+        "Telnyx refused it (HTTP 400): The request body must be a JSON object. Nothing",
         retryable=False,
     ),
     Failure(
