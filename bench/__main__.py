@@ -223,6 +223,9 @@ def _measure(args: argparse.Namespace, *, env: dict, target: Target) -> int:
     from bench.report import Row
 
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    if load_before > (os.cpu_count() or 1) / 2:
+        _log(f"warning: load average {load_before:.1f} before starting; figures will be noisy")
     print(f"== {args.database}: {settings.DATABASES['default']['NAME']}", flush=True)
     call_command("migrate", interactive=False, verbosity=0)
     sizes = build.Sizes(orders=args.orders, numbers=args.numbers, big_order_numbers=args.big_order)
@@ -264,6 +267,8 @@ def _measure(args: argparse.Namespace, *, env: dict, target: Target) -> int:
         "seconds": round(time.perf_counter() - started, 1),
         "machine": {
             "cpus": os.cpu_count(),
+            # Other work on the machine skews every figure: the 1-minute load, before and after.
+            "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
             "python": sys.version.split()[0],
             "django": django.get_version(),
         },

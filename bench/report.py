@@ -1,6 +1,11 @@
-"""Result rows, the printed table, the JSON file and the README's markdown table."""
+"""Result rows, the printed table, the JSON file and the README's markdown table.
+
+`python -m bench.report bench/results-sqlite.json bench/results-postgres.json` prints the
+markdown table of saved results again.
+"""
 
 import json
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -67,7 +72,13 @@ def markdown(results: list[dict]) -> str:
             if row["name"] not in by_name:
                 order.append(row["name"])
             by_name.setdefault(row["name"], {})[result["database"]] = row
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines = [
+        f"- {r['database']}: {r['server_version']}, {r['machine']['cpus']} CPUs, load average "
+        f"{' -> '.join(str(x) for x in r['machine'].get('load_average', []))}, "
+        f"finished {r['finished_at']} (`{r['command']}`)"
+        for r in results
+    ]
+    lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name in order:
         cells = [name]
         target = ""
@@ -97,3 +108,7 @@ def write_json(path: Path, result: dict) -> None:
 
 def rows_to_json(rows: list[Row]) -> list[dict]:
     return [asdict(row) for row in rows]
+
+
+if __name__ == "__main__":
+    print(markdown([json.loads(Path(name).read_text()) for name in sys.argv[1:]]))
