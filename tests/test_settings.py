@@ -73,7 +73,10 @@ def test_env_database_refuses_unknown_schemes(monkeypatch):
 
 
 def _manage(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    # DJANGO_ALLOW_ASYNC_UNSAFE: set for the whole session once a browser test ran (conftest's
+    # `browser`), and an error for `check --deploy`; not the environment being tested.
+    unwanted = {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    environ = {k: v for k, v in os.environ.items() if k not in unwanted}
     environ.update(extra_env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
