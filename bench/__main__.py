@@ -64,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--rebuild", action="store_true", help="drop the bench data and rebuild")
     parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="write a pyinstrument profile of each page that misses its target into DIR",
+    )
+    parser.add_argument(
         "--workdir",
         type=Path,
         default=HERE,
@@ -307,7 +313,7 @@ def _users():
 def _pages(args: argparse.Namespace, *, admin, big_order_id: str) -> list:
     from django.test import Client
 
-    from bench.measure import find_probes, page_rows
+    from bench.measure import find_probes, page_rows, profile_misses
     from orders import views
 
     client = Client()
@@ -325,7 +331,7 @@ def _pages(args: argparse.Namespace, *, admin, big_order_id: str) -> list:
         "deep": {"page": min(1000, last_page)},
         "search": {},
     }
-    return page_rows(
+    rows = page_rows(
         client=client,
         probes=probes,
         list_path="/orders/",
@@ -335,6 +341,12 @@ def _pages(args: argparse.Namespace, *, admin, big_order_id: str) -> list:
         deep_page=params["deep"]["page"],
         repeat=args.repeat,
     )
+    if args.profile:
+        for path in profile_misses(
+            client=client, rows=rows, directory=args.profile, label=args.database
+        ):
+            _log(f"  profile: {path}")
+    return rows
 
 
 def _server(args: argparse.Namespace, *, env: dict, support) -> list:

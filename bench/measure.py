@@ -7,10 +7,12 @@ The test client keeps the database connection open across requests; the server c
 each one unless CONN_MAX_AGE says otherwise, so each timed request ends as the server's would.
 """
 
+import re
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode
 
 from django.db import close_old_connections, connection
@@ -261,3 +263,27 @@ def page_rows(
         )
     )
     return rows
+
+
+def profile_misses(
+    *, client: Client, rows: list[Row], directory: Path, label: str, repeat: int = 20
+) -> list[Path]:
+    """A pyinstrument profile of each in-process page that missed its target, as text."""
+    from pyinstrument import Profiler
+
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for row in rows:
+        if row.ok is not False or "url" not in row.data:
+            continue
+        profiler = Profiler(interval=0.0005)
+        with profiler:
+            for _ in range(repeat):
+                client.get(row.data["url"])
+                close_old_connections()
+        slug = re.sub(r"[^a-z0-9]+", "-", row.name.lower()).strip("-")
+        path = directory / f"{label}-{slug}.txt"
+        heading = f"GET {row.data['url']} x {repeat}\n"
+        path.write_text(heading + profiler.output_text(show_all=False))
+        written.append(path)
+    return written
