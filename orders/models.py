@@ -48,6 +48,10 @@ class Order(models.Model):
             models.Index(fields=["requirements_met", "-created_at"], name="order_met_created"),
             models.Index(fields=["deadline"], name="order_deadline"),
             models.Index(fields=["customer_reference"], name="order_reference"),
+            # "Most numbers first" would otherwise sort every order for one page.
+            models.Index(
+                fields=["-phone_numbers_count", "-created_at"], name="order_numbers_created"
+            ),
         ]
         permissions = [
             ("change_requirements", "Can fix requirements and the customer reference"),
