@@ -45,7 +45,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 bench: install
-	$(PY) -m bench
+	$(PY) -m bench --database both
 
 clean:
 	rm -rf $(VENV) staticfiles .demo .pytest_cache .ruff_cache
