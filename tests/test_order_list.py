@@ -61,6 +61,20 @@ def test_list_shows_each_column(support_client, order_factory):
     assert created in row
 
 
+def test_list_escapes_what_telnyx_sent_and_flags_gone_orders(support_client, order_factory):
+    order = order_factory(customer_reference='<img src=x onerror="alert(1)">')
+    Order.objects.filter(pk=order.pk).update(countries="<b>CH</b>", gone_at=timezone.now())
+    order_factory(customer_reference="")
+
+    html = support_client.get(LIST).content.decode()
+
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+    assert "<td>&lt;b&gt;CH&lt;/b&gt;</td>" in html
+    assert html.count('data-status="gone">gone upstream</span>') == 1
+    assert ">(no reference)</a>" in html
+
+
 def test_list_is_newest_first_by_default(support_client, two_orders):
     assert _refs(support_client.get(LIST)) == ["NEW-DE", "OLD-CH"]
 
