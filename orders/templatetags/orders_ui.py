@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from orders import selectors
-from orders.models import Order
-from orders.selectors import DEFAULT_SORT, SORTS, NumberRow, RequirementRow
+from orders.models import Order, RequirementDefinition
+from orders.selectors import DEFAULT_SORT, SORTS, NumberRow
 
 register = template.Library()
 
@@ -112,41 +112,73 @@ def order_rows(orders: Iterable[Order]) -> SafeString:
     return mark_safe("".join(map(_order_row, orders)))  # every value in them went through escape()
 
 
-def _number_cell(number: NumberRow) -> str:
-    span = f' rowspan="{len(number.requirements)}"' if len(number.requirements) > 1 else ""
-    parts = [f'<span class="e164">{escape(number.phone_number)}</span>', _badge(number.status)]
-    if number.requirements_status:
-        parts.append(_badge(number.requirements_status))
-    if number.locality:
-        parts.append(f'<span class="muted">{escape(number.locality)}</span>')
-    return f'<th scope="rowgroup"{span}>{" ".join(parts)}</th>'
+_NUMBERS_HEAD = (
+    '<table class="table numbers-table"><thead><tr><th scope="col">Number</th>'
+    '<th scope="col">Requirement</th><th scope="col">Type</th><th scope="col">Value</th>'
+    '<th scope="col">Status</th></tr></thead>'
+)
+_AWAITING = '<em class="awaiting">awaiting value</em>'
+_NO_REQUIREMENTS = '<td colspan="4" class="muted">No requirements.</td>'
 
 
-def _requirement_cells(row: RequirementRow) -> str:
-    if row.definition:
+def _value(text: str) -> str:
+    return f'<span class="value">{escape(text)}</span>' if text else _AWAITING
+
+
+def _requirement_cells(
+    requirement_id: uuid.UUID, definition: RequirementDefinition | None, field_type: str
+) -> str:
+    """A requirement's name and type cells, the same in each row of a number that has it."""
+    if definition:
         # The description on hover; the page's list of definitions has it with the example.
-        help_text = escape(row.definition.description)
         label = (
-            f'<a href="#requirement-{row.requirement_id}" title="{help_text}">'
-            f"{escape(row.definition.label)}</a>"
+            f'<a href="#requirement-{requirement_id}" title="{escape(definition.description)}">'
+            f"{escape(definition.label)}</a>"
         )
     else:
-        label = f'<code title="Definition not fetched yet">{row.requirement_id}</code>'
-    if row.field_value:
-        value = f'<span class="value">{escape(row.field_value)}</span>'
-    else:
-        value = '<em class="awaiting">awaiting value</em>'
-    status = _badge(row.status) if row.status else ""
-    return f"<td>{label}</td><td>{escape(row.field_type)}</td><td>{value}</td><td>{status}</td>"
+        label = f'<code title="Definition not fetched yet">{requirement_id}</code>'
+    return f"<td>{label}</td><td>{escape(field_type)}</td>"
 
 
 @register.simple_tag
-def number_rows(number: NumberRow) -> SafeString:
-    """The <tr>s of one number: its cell spans the rows of its requirement values."""
-    if not number.requirements:
-        cells = f'{_number_cell(number)}<td colspan="4" class="muted">No requirements.</td>'
-        return mark_safe(f"<tr>{cells}</tr>")
-    first, *rest = number.requirements
-    rows = [f"<tr>{_number_cell(number)}{_requirement_cells(first)}</tr>"]
-    rows += [f"<tr>{_requirement_cells(row)}</tr>" for row in rest]
-    return mark_safe("".join(rows))  # every value in them went through escape()
+def number_table(numbers: list[NumberRow]) -> SafeString:
+    """A group of the order page's numbers: a <tbody> per number, whose cell spans the rows of
+    its requirement values. What rows repeat (a requirement's cells, a badge) is built once."""
+    badge = functools.cache(_badge)
+    cells = functools.cache(_requirement_cells)
+    parts = [_NUMBERS_HEAD]
+    for number in numbers:
+        facts = [f'<span class="e164">{escape(number.phone_number)}</span>', badge(number.status)]
+        if number.requirements_status:
+            facts.append(badge(number.requirements_status))
+        if number.locality:
+            facts.append(f'<span class="muted">{escape(number.locality)}</span>')
+        rows = [
+            f"{cells(row.requirement_id, row.definition, row.field_type)}"
+            f"<td>{_value(row.field_value)}</td><td>{badge(row.status) if row.status else ''}</td>"
+            for row in number.requirements
+        ] or [_NO_REQUIREMENTS]
+        span = f' rowspan="{len(rows)}"' if len(rows) > 1 else ""
+        parts.append(
+            f'<tbody id="number-{number.id}"><tr><th scope="rowgroup"{span}>{" ".join(facts)}</th>'
+            f"{'</tr><tr>'.join(rows)}</tr></tbody>"
+        )
+    parts.append("</table>")
+    return mark_safe("".join(parts))  # every value in them went through escape()
+
+
+# A requirement of a big order may hold a distinct value for each of hundreds of numbers: the
+# form lists them, and the numbers, as the numbers table does, in Python.
+
+
+@register.filter
+def current_values(values: list[str]) -> SafeString:
+    """A requirement's distinct values, "" standing for a number awaiting one."""
+    return mark_safe(", ".join(map(_value, values)))  # escaped by _value
+
+
+@register.filter
+def number_list(numbers: list[str]) -> SafeString:
+    """Phone numbers (E.164) as a list."""
+    items = "".join(f'<li class="e164">{escape(number)}</li>' for number in numbers)
+    return mark_safe(f'<ul class="number-list">{items}</ul>')  # every number went through escape()
