@@ -4,6 +4,7 @@ Every function runs a fixed number of queries whatever the data size, and leaves
 specific parts (the phone number search index) to this module.
 """
 
+import functools
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -11,8 +12,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import CharField, Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from orders.models import (
@@ -252,6 +254,10 @@ class OrderDetail:
     definitions: list[RequirementDefinition]
 
 
+def _as_text(field_name: str) -> Cast:
+    return Cast(field_name, output_field=CharField())
+
+
 def order_detail(*, order_id: uuid.UUID) -> OrderDetail:
     """One order with its sub orders, numbers and requirement values, in five queries.
 
@@ -263,12 +269,16 @@ def order_detail(*, order_id: uuid.UUID) -> OrderDetail:
     sub_orders = SubOrder.objects.filter(order_id=order_id).order_by(
         "country_code", "phone_number_type"
     )
+    # Those rows repeat a handful of requirement and sub order ids: read as text, each is
+    # parsed once, where a UUID per row was a third of the time of this read.
+    parsed = functools.cache(uuid.UUID)
     values = RequirementValue.objects.filter(phone_number__order_id=order_id).order_by("id")
-    value_rows = list(
-        values.values_list(
-            "phone_number_id", "requirement_id", "field_type", "field_value", "status"
+    value_rows = [
+        (number_id, parsed(requirement_id), *fields)
+        for number_id, requirement_id, *fields in values.values_list(
+            "phone_number_id", _as_text("requirement_id"), "field_type", "field_value", "status"
         )
-    )
+    ]
     # requirement_id is a plain UUID (definitions arrive separately from Telnyx): one query.
     definitions = RequirementDefinition.objects.in_bulk({row[1] for row in value_rows})
     requirements: dict[int, list[RequirementRow]] = {}
@@ -281,11 +291,21 @@ def order_detail(*, order_id: uuid.UUID) -> OrderDetail:
         PhoneNumber.objects.filter(order_id=order_id)
         .order_by("phone_number")
         .values_list(
-            "id", "sub_order_id", "phone_number", "status", "requirements_status", "locality"
+            "id",
+            _as_text("sub_order_id"),
+            "phone_number",
+            "status",
+            "requirements_status",
+            "locality",
         )
     )
-    for row in number_rows:
-        number = NumberRow(*row, requirements=requirements.get(row[0], []))
+    for number_id, sub_order_id, *fields in number_rows:
+        number = NumberRow(
+            number_id,
+            sub_order_id and parsed(sub_order_id),
+            *fields,
+            requirements=requirements.get(number_id, []),
+        )
         numbers.setdefault(number.sub_order_id, []).append(number)
     return OrderDetail(
         order=order,
