@@ -81,10 +81,11 @@ def env_database(name: str, default: str) -> dict:
     if not config.get("ENGINE"):
         raise ImproperlyConfigured(f"{name} names no database engine")
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        # SQLite: no persistent connections (one file, many threads in tests), WAL so the
-        # dashboard reads while a sync writes, and IMMEDIATE transactions so two writers
-        # queue on the busy timeout instead of failing with "database is locked".
-        config["CONN_MAX_AGE"] = 0
+        # SQLite: WAL so the dashboard reads while a sync writes, and IMMEDIATE transactions
+        # so two writers queue on the busy timeout instead of failing with "database is
+        # locked". Connections persist as on PostgreSQL: SQLite's page cache belongs to the
+        # connection, and a new one per request reads every index page afresh (2-3 ms of a
+        # list page at 100,000 orders). A file needs no health check.
         config["CONN_HEALTH_CHECKS"] = False
         config["OPTIONS"] = {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

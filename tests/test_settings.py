@@ -57,6 +57,8 @@ def test_env_database_defaults_to_sqlite_with_wal(monkeypatch, tmp_path):
     config = env.env_database("DATABASE_URL", f"sqlite:///{tmp_path}/x.sqlite3")
     assert config["ENGINE"] == "django.db.backends.sqlite3"
     assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
+    # Each request reusing the connection keeps SQLite's page cache warm.
+    assert config["CONN_MAX_AGE"] > 0
 
 
 def test_env_database_reads_postgres_urls(monkeypatch):
