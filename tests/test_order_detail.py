@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order, PhoneNumber, RequirementDefinition, RequirementValue, SubOrder
-from orders.selectors import order_detail
+from orders.selectors import order_detail, order_requirements
 
 
 def _page(client, order: Order) -> str:
@@ -193,6 +193,24 @@ def test_fix_form_lists_each_requirement_s_values_and_numbers_escaped(
     assert values == f'{escaped}, <em class="awaiting">awaiting value</em>'
     items = "".join(f'<li class="e164">{number.phone_number}</li>' for number in numbers)
     assert f'<ul class="number-list">{items}</ul>' in form
+
+
+def test_fix_form_summary_has_each_value_and_status_once_in_the_order_first_met(order_factory):
+    order = order_factory(numbers=4)
+    numbers = list(order.phone_numbers.order_by("phone_number"))
+    for number, value, status in zip(
+        numbers, ["B", "A", "B", ""], ["approved", "declined", "approved", ""], strict=True
+    ):
+        RequirementValue.objects.filter(phone_number=number).update(
+            field_value=value, status=status
+        )
+
+    [summary] = order_requirements(detail=order_detail(order_id=order.id))
+
+    assert summary.values == ["B", "A", ""]
+    assert summary.statuses == ["approved", "declined", ""]
+    assert summary.numbers == [number.phone_number for number in numbers]
+    assert summary.current_value == ""
 
 
 def test_unknown_order_is_404(support_client, db):

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from orders import selectors
-from orders.models import Order, RequirementDefinition
-from orders.selectors import DEFAULT_SORT, SORTS, NumberRow
+from orders.models import Order
+from orders.selectors import DEFAULT_SORT, SORTS, NumberRow, RequirementRow
 
 register = template.Library()
 
@@ -125,19 +125,18 @@ def _value(text: str) -> str:
     return f'<span class="value">{escape(text)}</span>' if text else _AWAITING
 
 
-def _requirement_cells(
-    requirement_id: uuid.UUID, definition: RequirementDefinition | None, field_type: str
-) -> str:
+def _requirement_cells(row: RequirementRow) -> str:
     """A requirement's name and type cells, the same in each row of a number that has it."""
-    if definition:
+    if row.definition:
         # The description on hover; the page's list of definitions has it with the example.
+        help_text = escape(row.definition.description)
         label = (
-            f'<a href="#requirement-{requirement_id}" title="{escape(definition.description)}">'
-            f"{escape(definition.label)}</a>"
+            f'<a href="#requirement-{row.requirement_id}" title="{help_text}">'
+            f"{escape(row.definition.label)}</a>"
         )
     else:
-        label = f'<code title="Definition not fetched yet">{requirement_id}</code>'
-    return f"<td>{label}</td><td>{escape(field_type)}</td>"
+        label = f'<code title="Definition not fetched yet">{row.requirement_id}</code>'
+    return f"<td>{label}</td><td>{escape(row.field_type)}</td>"
 
 
 @register.simple_tag
@@ -145,7 +144,7 @@ def number_table(numbers: list[NumberRow]) -> SafeString:
     """A group of the order page's numbers: a <tbody> per number, whose cell spans the rows of
     its requirement values. What rows repeat (a requirement's cells, a badge) is built once."""
     badge = functools.cache(_badge)
-    cells = functools.cache(_requirement_cells)
+    cells: dict[tuple[uuid.UUID, str], str] = {}
     parts = [_NUMBERS_HEAD]
     for number in numbers:
         facts = [f'<span class="e164">{escape(number.phone_number)}</span>', badge(number.status)]
@@ -153,11 +152,13 @@ def number_table(numbers: list[NumberRow]) -> SafeString:
             facts.append(badge(number.requirements_status))
         if number.locality:
             facts.append(f'<span class="muted">{escape(number.locality)}</span>')
-        rows = [
-            f"{cells(row.requirement_id, row.definition, row.field_type)}"
-            f"<td>{_value(row.field_value)}</td><td>{badge(row.status) if row.status else ''}</td>"
-            for row in number.requirements
-        ] or [_NO_REQUIREMENTS]
+        rows = []
+        for row in number.requirements:
+            key = (row.requirement_id, row.field_type)
+            cell = cells.get(key) or cells.setdefault(key, _requirement_cells(row))
+            status = badge(row.status) if row.status else ""
+            rows.append(f"{cell}<td>{_value(row.field_value)}</td><td>{status}</td>")
+        rows = rows or [_NO_REQUIREMENTS]
         span = f' rowspan="{len(rows)}"' if len(rows) > 1 else ""
         parts.append(
             f'<tbody id="number-{number.id}"><tr><th scope="rowgroup"{span}>{" ".join(facts)}</th>'
