@@ -10,18 +10,20 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Set
-from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from http import HTTPStatus
+from operator import itemgetter
+from queue import Empty, SimpleQueue
 from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -46,6 +48,10 @@ LIST_PAGE_SIZE = 250
 # At most this many fetched-but-not-stored orders per worker: memory stays flat however many
 # orders Telnyx lists, and the workers never wait for the listing.
 WINDOW_PER_WORKER = 4
+# The sync stores once this many orders per worker are fetched (half the window: the other half
+# keeps the workers busy meanwhile). A batch costs a commit and a few statements whatever its
+# size, so storing each order as it comes cost SQLite 3 times the CPU of batches of 16.
+BATCH_PER_WORKER = 2
 # SyncRun.error keeps the first few messages; the log has all of them.
 MAX_ERRORS_KEPT = 5
 
@@ -311,62 +317,122 @@ _DEFINITION_FIELDS = [
 ]
 
 
-def _upsert(
-    model: type[Model], rows: list[dict], *, unique: tuple[str, ...], returning: str = ""
-) -> list[tuple]:
+def _driver_form(field: Field) -> Callable[[object], object] | None:
+    """What Field.get_db_prep_save does to a value the sync writes, without the field machinery
+    around it (which cost the sync more CPU than the database's own work); None when the driver
+    takes the value as it is."""
+    target = field.target_field if field.is_relation else field
+    kind = target.get_internal_type()
+    if kind == "UUIDField":
+        # SQLite stores the 32 hex digits; PostgreSQL's driver adapts a UUID itself.
+        return None if connection.features.has_native_uuid_field else _hex
+    if kind == "DateTimeField":
+        # Most repeat (the order's updated_at on each of its rows): convert each one once.
+        return _once(connection.ops.adapt_datetimefield_value)
+    if kind in _DRIVER_NATIVE:
+        return None
+    return partial(field.get_db_prep_save, connection=connection)
+
+
+# Values _rows() already gives as the Python type the driver expects.
+_DRIVER_NATIVE = {"CharField", "TextField", "BooleanField", "PositiveIntegerField", "IntegerField"}
+
+
+def _hex(value: UUID | None) -> str | None:
+    return None if value is None else value.hex
+
+
+def _once(convert: Callable[[object], object]) -> Callable[[object], object]:
+    converted: dict = {}
+
+    def cached(value: object) -> object:
+        try:
+            return converted[value]
+        except KeyError:
+            converted[value] = result = convert(value)
+            return result
+
+    return cached
+
+
+def _upsert(model: type[Model], rows: list[dict], *, unique: tuple[str, ...]) -> None:
     """INSERT ... ON CONFLICT (unique) DO UPDATE for `rows` (dicts by attname, all with the same
-    keys); returns (first unique column, `returning` column) of every row written when asked.
+    keys). A key "<foreign key>__<field>" gives the foreign key by another unique field of the
+    row it points to, which the database looks up (a requirement value names its number by
+    Telnyx's id, not by a primary key the sync would first have to read back).
 
     bulk_create(update_conflicts=True) would do, but it puts every value of every row through
-    the field machinery, which costs the sync more CPU than the database's own work. Here each
-    distinct value of a column is prepared once (most repeat: statuses, dates, the sub order),
-    and the rows go in one statement (on SQLite, as many as its parameter limit needs).
+    the field machinery; here each column is converted in one pass (see _driver_form).
     """
     if not rows:
-        return []
+        return
     meta = model._meta
-    fields = [meta.get_field(name) for name in rows[0]]
     quote = connection.ops.quote_name
-    columns = [quote(field.column) for field in fields]
+    names = list(rows[0])
+    columns, converters, lookups = [], [], []
+    for name in names:
+        relation, _, key = name.partition("__")
+        field = meta.get_field(relation)
+        columns.append(quote(field.column))
+        if key:
+            remote = field.related_model._meta
+            key_field = remote.get_field(key)
+            lookups.append(
+                f"(SELECT {quote(remote.pk.column)} FROM {quote(remote.db_table)} "
+                f"WHERE {quote(key_field.column)} = {{}})"
+            )
+            field = key_field
+        else:
+            lookups.append("{}")
+        converters.append((field, _driver_form(field)))
     conflict = [quote(meta.get_field(name).column) for name in unique]
     insert = f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "
     upsert = f" ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET " + ", ".join(
         f"{column} = EXCLUDED.{column}" for column in columns if column not in conflict
     )
-    if returning:
-        upsert += f" RETURNING {conflict[0]}, {quote(meta.get_field(returning).column)}"
-    prepared: list[dict] = [{} for _ in fields]
-
-    def prepare(position: int, value: object) -> object:
-        cache = prepared[position]
-        if value not in cache:
-            cache[value] = fields[position].get_db_prep_save(value, connection)
-        return cache[value]
-
-    if connection.vendor == "postgresql":
-        # One array per column: a parameter per column, where a VALUES list would have one per
-        # value for psycopg to splice into the statement's text one by one.
-        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-        columnwise = [[prepare(i, row[name]) for row in rows] for i, name in enumerate(rows[0])]
-        statements = [(f"{insert}SELECT * FROM unnest({arrays}){upsert}", columnwise)]
-    else:
-        placeholders = f"({', '.join(['%s'] * len(columns))})"
-        limit = connection.features.max_query_params
-        per_statement = len(rows) if limit is None else max(1, limit // len(columns))
-        statements = [
-            (
-                f"{insert}VALUES {', '.join([placeholders] * len(chunk))}{upsert}",
-                [prepare(i, value) for row in chunk for i, value in enumerate(row.values())],
-            )
-            for chunk in itertools.batched(rows, per_statement)
-        ]
-    written = []
+    # A row holds its unique key and more: at least two names, so itemgetter gives tuples.
+    by_column = list(zip(*map(itemgetter(*names), rows), strict=True))
+    by_column = [
+        column if convert is None else list(map(convert, column))
+        for column, (_, convert) in zip(by_column, converters, strict=True)
+    ]
+    # The rows as a table with columns column1, column2...: what SQLite calls a VALUES list's.
+    sources = [f"column{position}" for position in range(1, len(names) + 1)]
+    select = ", ".join(
+        lookup.format(source) for lookup, source in zip(lookups, sources, strict=True)
+    )
     with connection.cursor() as cursor:
-        for sql, params in statements:
-            cursor.execute(sql, params)
-            if returning:
-                written.extend(cursor.fetchall())
-    return written
+        if connection.vendor == "postgresql":
+            # One array per column: a parameter per column, where a VALUES list would have one
+            # per value for psycopg to splice into the statement's text one by one.
+            arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field, _ in converters)
+            cursor.execute(
+                f"{insert}SELECT {select} FROM unnest({arrays}) AS v({', '.join(sources)}){upsert}",
+                [list(column) for column in by_column],
+            )
+            return
+        # Many rows a statement, not executemany's statement a row: every statement flushes
+        # the FTS5 index that the phone numbers' trigger writes to (3.5 times the CPU for 18
+        # numbers an order), and gives up and takes back the GIL. NULL rows pad each statement
+        # to a power of two, which WHERE drops (a row's first key, its identity, is never
+        # NULL): SQLite keeps every statement it prepared, and a dozen shapes serve every batch.
+        width = len(names)
+        row = f"({', '.join(['%s'] * width)})"
+        limit = min(_SQLITE_MAX_ROWS, connection.features.max_query_params // width)
+        limit = 1 << (limit.bit_length() - 1)
+        values = list(zip(*by_column, strict=True))
+        for start in range(0, len(values), limit):
+            chunk = values[start : start + limit]
+            size = 1 << (len(chunk) - 1).bit_length()
+            cursor.execute(
+                f"{insert}SELECT {select} FROM (VALUES {', '.join([row] * size)}) "
+                f"WHERE column1 IS NOT NULL{upsert}",
+                [*itertools.chain.from_iterable(chunk), *[None] * (width * (size - len(chunk)))],
+            )
+
+
+# The most rows in one SQLite statement.
+_SQLITE_MAX_ROWS = 1024
 
 
 def _differs(row: dict | None, fields: dict) -> bool:
@@ -424,9 +490,8 @@ def _sub_orders_save(batch: list[_Rows], synced_at: datetime, *, known: list[UUI
         ).delete()
 
 
-def _numbers_save(batch: list[_Rows], synced_at: datetime, *, known: list[UUID]) -> dict[UUID, int]:
-    """Writes the numbers that changed, deletes those that vanished; returns every kept
-    number's primary key by Telnyx id."""
+def _numbers_save(batch: list[_Rows], synced_at: datetime, *, known: list[UUID]) -> None:
+    """Writes the numbers that changed, deletes those that vanished."""
     cached = {
         row["telnyx_id"]: row
         for row in PhoneNumber.objects.filter(order_id__in=known).values(
@@ -449,37 +514,29 @@ def _numbers_save(batch: list[_Rows], synced_at: datetime, *, known: list[UUID])
     vanished = [row["id"] for telnyx_id, row in cached.items() if telnyx_id not in wanted]
     if vanished:
         PhoneNumber.objects.filter(pk__in=vanished).delete()
-    pks = {telnyx_id: row["id"] for telnyx_id, row in cached.items() if telnyx_id in wanted}
-    # SQLite hands the uuid back as its hex text, PostgreSQL as a UUID.
-    written = _upsert(PhoneNumber, changed, unique=("telnyx_id",), returning="id")
-    pks.update((UUID(str(telnyx_id)), pk) for telnyx_id, pk in written)
-    return pks
+    _upsert(PhoneNumber, changed, unique=("telnyx_id",))
 
 
-def _values_save(
-    batch: list[_Rows], pks: dict[UUID, int], synced_at: datetime, *, known: list[UUID]
-) -> None:
+def _values_save(batch: list[_Rows], synced_at: datetime, *, known: list[UUID]) -> None:
+    """Writes the requirement values that changed, deletes those that vanished; after the
+    numbers, which the values name by Telnyx's id."""
     cached = {
-        (row["phone_number_id"], row["requirement_id"]): row
+        (row["phone_number__telnyx_id"], row["requirement_id"]): row
         for row in RequirementValue.objects.filter(phone_number__order_id__in=known).values(
-            "id", "phone_number_id", "requirement_id", *_VALUE_CONTENT
+            "id", "phone_number__telnyx_id", "requirement_id", *_VALUE_CONTENT
         )
     }
-    wanted = {
-        (pks[telnyx_id], requirement_id): (rows, fields)
-        for rows in batch
-        for (telnyx_id, requirement_id), fields in rows.values.items()
-    }
+    wanted = {key: (rows, fields) for rows in batch for key, fields in rows.values.items()}
     changed = [
         {
-            "phone_number_id": number_pk,
+            "phone_number__telnyx_id": telnyx_id,
             "requirement_id": requirement_id,
             **fields,
             "updated_at": rows.order["updated_at"],
             "synced_at": synced_at,
         }
-        for (number_pk, requirement_id), (rows, fields) in wanted.items()
-        if _differs(cached.get((number_pk, requirement_id)), fields)
+        for (telnyx_id, requirement_id), (rows, fields) in wanted.items()
+        if _differs(cached.get((telnyx_id, requirement_id)), fields)
     ]
     vanished = [row["id"] for key, row in cached.items() if key not in wanted]
     if vanished:
@@ -487,9 +544,11 @@ def _values_save(
     _upsert(RequirementValue, changed, unique=("phone_number_id", "requirement_id"))
 
 
-def _store(batch: list[_Rows], synced_at: datetime) -> list[tuple[Order, str]]:
+def _store(batch: list[_Rows], synced_at: datetime) -> list[tuple[Order | None, str]]:
     """order_store() for several orders (distinct ids) at once: one transaction, and the same
-    few statements for a batch as for one order, which is what makes the sync fast."""
+    few statements for a batch as for one order, which is what makes the sync fast. Returns
+    each order's (order, outcome) in the batch's order; the order is None when it was written
+    (the sync has no use for it: reading it back is order_store's job)."""
     ids = [rows.order["id"] for rows in batch]
     with transaction.atomic():
         cached = Order.objects.select_for_update().in_bulk(ids)
@@ -522,9 +581,8 @@ def _store(batch: list[_Rows], synced_at: datetime) -> list[tuple[Order, str]]:
                 unique=("id",),
             )
             _sub_orders_save(batch, synced_at, known=known)
-            pks = _numbers_save(batch, synced_at, known=known)
-            _values_save(batch, pks, synced_at, known=known)
-            written = Order.objects.in_bulk([rows.order["id"] for rows in batch])
+            _numbers_save(batch, synced_at, known=known)
+            _values_save(batch, synced_at, known=known)
     results = []
     for id_ in ids:
         if id_ in stale:
@@ -532,7 +590,7 @@ def _store(batch: list[_Rows], synced_at: datetime) -> list[tuple[Order, str]]:
         elif id_ in unchanged:
             results.append((cached[id_], "unchanged"))
         else:
-            results.append((written[id_], "updated" if id_ in cached else "created"))
+            results.append((None, "updated" if id_ in cached else "created"))
     return results
 
 
@@ -546,7 +604,8 @@ def order_store(*, bundle: OrderBundle, synced_at: datetime | None = None) -> tu
     """
     with _malformed(f"order {bundle.order.get('id')}"):
         rows = _rows(bundle)
-    return _store([rows], synced_at or timezone.now())[0]
+    ((order, outcome),) = _store([rows], synced_at or timezone.now())
+    return order or Order.objects.get(pk=rows.order["id"]), outcome
 
 
 def _known_requirement_ids() -> set[UUID]:
@@ -685,12 +744,14 @@ class _Sync:
         self.run = run
         self.workers = workers
         self.window = workers * WINDOW_PER_WORKER
+        self.batch = workers * BATCH_PER_WORKER
         self.progress = progress
         self.total: int | None = None
         self.done = 0
         self.errors: list[str] = []
         self.known = _known_requirement_ids()
-        self.in_flight: dict[Future[OrderBundle], str] = {}
+        self.in_flight: dict[Future[_Rows], str] = {}
+        self.finished: SimpleQueue[Future[_Rows]] = SimpleQueue()
         self._local = threading.local()
         self._clients: list[TelnyxClient] = []
         self._clients_lock = threading.Lock()
@@ -744,11 +805,13 @@ class _Sync:
                 if _needs_refresh(listed, cached.get(id_)):
                     future = pool.submit(self._fetch, str(id_), frozenset(self.known))
                     self.in_flight[future] = str(id_)
+                    future.add_done_callback(self.finished.put)
                     if len(self.in_flight) >= self.window:
-                        self._collect(FIRST_COMPLETED)
+                        self._collect(at_least=self.batch)
                 else:
                     self._counted("unchanged")
-        self._collect(ALL_COMPLETED)
+        while self.in_flight:
+            self._collect(at_least=self.batch)
 
     def _pages(self, listing: Iterable[dict]) -> Iterator[tuple[dict, ...]]:
         try:
@@ -758,26 +821,30 @@ class _Sync:
             logger.warning("sync: listing orders failed: %s", error)
             self._note(f"listing orders stopped: {error}")
 
-    def _fetch(self, order_id: str, known: frozenset[UUID]) -> OrderBundle:
-        """Runs in a worker thread: network only."""
+    def _fetch(self, order_id: str, known: frozenset[UUID]) -> _Rows:
+        """Runs in a worker thread: network, and reading the answer, but no database. The
+        reading overlaps with the calling thread's writes, which release the GIL."""
         client = getattr(self._local, "client", None)
         if client is None:
             client = self._local.client = get_client()
             with self._clients_lock:
                 self._clients.append(client)
-        return order_fetch(client=client, order_id=order_id, known_requirement_ids=known)
+        bundle = order_fetch(client=client, order_id=order_id, known_requirement_ids=known)
+        with _malformed(f"order {order_id}"):
+            return _rows(bundle)
 
-    def _collect(self, return_when: str) -> None:
-        """Stores every fetch finished by now, together: while the calling thread stores, the
-        workers finish more, so the batches grow just when storing is the bottleneck."""
-        finished, _ = wait(self.in_flight, return_when=return_when)
+    def _collect(self, *, at_least: int) -> None:
+        """Waits for `at_least` fetches (or all there are) to finish, then stores every one
+        finished by now, together."""
+        finished = [self.finished.get() for _ in range(min(at_least, len(self.in_flight)))]
+        with suppress(Empty):
+            while True:
+                finished.append(self.finished.get_nowait())
         batch = []
         for future in finished:
             order_id = self.in_flight.pop(future)
             try:
-                bundle = future.result()
-                with _malformed(f"order {order_id}"):
-                    batch.append((order_id, _rows(bundle)))
+                batch.append((order_id, future.result()))
             except TelnyxError as error:
                 if error.status == 404:
                     _mark_gone(order_id)
@@ -788,7 +855,7 @@ class _Sync:
         if not batch:
             return
         try:
-            results = _store([rows for _, rows in batch], timezone.now())
+            outcomes = _store([rows for _, rows in batch], timezone.now())
         except DatabaseError as error:
             if len(batch) > 1:
                 # One order the database refuses (a value too long, say) must not cost the
@@ -799,7 +866,7 @@ class _Sync:
             logger.exception("sync: storing order %s failed", batch[0][0])
             self._failed(batch[0][0], f"not stored: {error}")
             return
-        for (_, rows), (_, outcome) in zip(batch, results, strict=True):
+        for (_, rows), (_, outcome) in zip(batch, outcomes, strict=True):
             self.known.update(rows.definitions)
             self._counted(outcome)
 

@@ -226,6 +226,27 @@ def test_order_the_database_refuses_fails_alone(telnyx_settings, sandbox, monkey
 
 
 @pytest.mark.django_db
+def test_orders_are_stored_in_batches_not_one_by_one(telnyx_settings, sandbox, monkeypatch):
+    """A batch costs a commit and a few statements whatever its size: the sync waits for
+    `BATCH_PER_WORKER` orders per worker before storing (all that are left, at the end)."""
+    sizes = []
+    store = services._store
+
+    def recording(batch, synced_at):
+        sizes.append(len(batch))
+        return store(batch, synced_at)
+
+    monkeypatch.setattr(services, "_store", recording)
+    sandbox.faults.latency = 0.01
+
+    run = orders_sync(concurrency=4)
+
+    assert run.created == 20
+    assert sum(sizes) == 20
+    assert min(sizes[:-1]) >= 4 * services.BATCH_PER_WORKER
+
+
+@pytest.mark.django_db
 def test_order_listed_twice_is_fetched_once(telnyx_settings, sandbox, monkeypatch):
     listing = TelnyxClient.list_number_orders
 
