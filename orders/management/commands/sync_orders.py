@@ -1,6 +1,7 @@
 """`manage.py sync_orders`: brings the order cache in step with Telnyx (cron runs it, or it
 runs itself with --loop)."""
 
+import gc
 import logging
 import signal
 import threading
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 # Another sync holds the lease: nothing went wrong, try later (sysexits' EX_TEMPFAIL).
 EXIT_SKIPPED = 75
+# Allocations between two runs of the cyclic garbage collector (Python's default: 700).
+GC_THRESHOLD = 50_000
 
 
 def _since(value: str) -> datetime:
@@ -125,6 +128,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rounds", type=int, metavar="N", help="with --loop: stop after N syncs"
         )
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        """As its own process (manage.py; call_command() does not come here): a sync allocates
+        a few hundred thousand short-lived dicts per thousand orders, none of them in cycles,
+        and the cyclic collector ran every 700 of them, rescanning all of Django's long-lived
+        objects each time it reached the oldest generation (8% of the sync's CPU)."""
+        gc.freeze()
+        gc.set_threshold(GC_THRESHOLD)
+        super().run_from_argv(argv)
 
     def handle(
         self,
