@@ -317,3 +317,15 @@ def test_list_queries_do_not_grow_with_the_data(
 
     with django_assert_max_num_queries(few):
         support_client.get(LIST + params)
+
+
+def test_the_unfiltered_count_follows_orders_added_and_removed(support_client, order_factory):
+    _many_orders(order_factory, 3)
+    assert "3 orders" in support_client.get(LIST).content.decode()
+
+    Order.objects.filter(customer_reference="R001").delete()
+    order_factory(customer_reference="LATE")
+    order_factory(customer_reference="LATER")
+
+    assert "4 orders" in support_client.get(LIST).content.decode()
+    assert "4 orders" in support_client.get(LIST, {"sort": "-numbers", "page": 1}).content.decode()

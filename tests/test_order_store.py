@@ -362,3 +362,26 @@ def test_rows_are_stored_exactly_as_django_would_write_them(model):
 
     assert stored
     assert _raw(model) == stored
+
+
+def _order_total() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT total FROM orders_order_total")
+        return cursor.fetchone()[0]
+
+
+def test_the_order_total_counts_orders_inserted_not_orders_updated_on_postgresql(order_factory):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the order total is kept on PostgreSQL only (SQLite counts fast itself)")
+    order_factory(customer_reference="OTHER")
+    order_store(bundle=bundle([number(0)]))
+    order_store(bundle=bundle([number(0), number(1)], updated_at=T1, reference="NEW"))
+    assert _order_total() == Order.objects.count() == 2
+
+    Order.objects.filter(customer_reference="OTHER").delete()
+
+    assert _order_total() == Order.objects.count() == 1
