@@ -119,6 +119,15 @@ def order_search_ids(*, q: str) -> QuerySet:
     return by_reference.union(numbers).order_by()
 
 
+def _ids(ids: list[uuid.UUID]) -> list[uuid.UUID] | RawSQL:
+    """`ids` for an `__in` filter. On PostgreSQL one array parameter: as a list, Django
+    converts each id and psycopg adapts it as a parameter of its own, for the count and again
+    for the page (8 ms of CPU on a search that finds 224 orders)."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::uuid[])", (ids,))
+    return ids
+
+
 def _parse_uuid(text: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(text)
@@ -206,7 +215,7 @@ def order_list(
     if q.strip():
         search = order_search_ids(q=q)
         found = list(search[: SEARCH_IDS_LIMIT + 1])
-        orders = orders.filter(id__in=found if len(found) <= SEARCH_IDS_LIMIT else search)
+        orders = orders.filter(id__in=_ids(found) if len(found) <= SEARCH_IDS_LIMIT else search)
     counted = orders if orders.query.has_filters() else _EveryOrder()
     if country or number_type:
         # Country and type of the same sub order: "CH local" means CH's local numbers.
