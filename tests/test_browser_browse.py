@@ -71,3 +71,23 @@ def test_sorting_and_paging_links_swap_the_table(
     # The sort came from an htmx swap, not a page load, and the form now carries it.
     assert page.evaluate("window.__sameDocument") is True
     assert page.locator("form.filters input[name=sort]").input_value() == "reference"
+
+
+def test_every_page_loads_only_what_the_app_itself_serves(
+    page, live_server, transactional_db, roles, manager_user, orders
+):
+    # The dashboard runs on an intranet: a CDN or any other origin would leave pages broken.
+    answered = {}
+    page.on("response", lambda response: answered.setdefault(response.url, response.status))
+
+    login(page, "manager")
+    for path in ["/", "/orders/", "/orders/?q=ZURICH", f"/orders/{orders.id}/"]:
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+
+    assert any(url.endswith(".svg") for url in answered)  # the favicon, from the static files
+    assert any("htmx" in url for url in answered)
+    foreign = [url for url in answered if not url.startswith(live_server.url)]
+    assert foreign == []
+    failed = {url: status for url, status in answered.items() if status >= 400}
+    assert failed == {}
