@@ -175,8 +175,8 @@ class OrderList:
 
     A page is one query in two steps: the ids of the page from the sort's index alone, then
     those rows. OFFSET steps over every row before the page, and stepping over index entries
-    costs a fraction of fetching whole rows (page 1,000 of 100,000 orders: about 4 ms -> 0.7 on
-    SQLite, 60 -> 10 on PostgreSQL, which would otherwise read 50,000 rows from the heap).
+    costs a fraction of fetching whole rows (page 1,000 of 100,000 orders: the query 4.5 -> 1.6
+    ms on SQLite; the page 71 -> 24-33 ms on PostgreSQL, which read 50,000 rows from the heap).
     """
 
     rows: QuerySet[Order]
