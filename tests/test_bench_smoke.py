@@ -42,9 +42,12 @@ def results(tmp_path_factory) -> dict:
         text=True,
         timeout=300,
     )  # fmt: skip
-    # 1 means "a target was missed", which tiny sizes may well do; anything else is a crash.
-    assert finished.returncode in (0, 1), finished.stdout[-3000:] + finished.stderr[-3000:]
-    results = json.loads((workdir / f"results-{DATABASE}.json").read_text())
+    # 1 means "a target was missed", which tiny sizes may well do, or an uncaught exception,
+    # which writes no results: anything else, or no results, is a crash.
+    path = workdir / f"results-{DATABASE}.json"
+    output = finished.stdout[-3000:] + finished.stderr[-6000:]
+    assert finished.returncode in (0, 1) and path.exists(), output
+    results = json.loads(path.read_text())
     results["stdout"] = finished.stdout
     return results
 
