@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache, partial
+from functools import cache, lru_cache, partial
 from http import HTTPStatus
 from operator import itemgetter
 from queue import Empty, SimpleQueue
@@ -337,7 +337,7 @@ def _driver_form(field: Field) -> Callable[[object], object] | None:
         return _text_or_none if postgresql else _hex
     if kind == "DateTimeField":
         # Most repeat (the order's updated_at on each of its rows): convert each one once.
-        return _once(_isoformat if postgresql else connection.ops.adapt_datetimefield_value)
+        return cache(_isoformat if postgresql else connection.ops.adapt_datetimefield_value)
     if kind in _DRIVER_NATIVE:
         return None
     return partial(field.get_db_prep_save, connection=connection)
@@ -361,19 +361,6 @@ _DRIVER_NATIVE = {"CharField", "TextField", "BooleanField", "PositiveIntegerFiel
 
 def _hex(value: UUID | None) -> str | None:
     return None if value is None else value.hex
-
-
-def _once(convert: Callable[[object], object]) -> Callable[[object], object]:
-    converted: dict = {}
-
-    def cached(value: object) -> object:
-        try:
-            return converted[value]
-        except KeyError:
-            converted[value] = result = convert(value)
-            return result
-
-    return cached
 
 
 def _upsert(model: type[Model], rows: list[dict], *, unique: tuple[str, ...]) -> None:
