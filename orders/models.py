@@ -123,8 +123,10 @@ class FieldType(models.TextChoices):
 
 
 class RequirementValue(models.Model):
+    # No index of its own: one_value_per_requirement starts with it. A second index was one
+    # more write for each of the ~80 values an order has.
     phone_number = models.ForeignKey(
-        PhoneNumber, on_delete=models.CASCADE, related_name="requirements"
+        PhoneNumber, on_delete=models.CASCADE, related_name="requirements", db_index=False
     )
     requirement_id = models.UUIDField()
     field_type = models.CharField(max_length=16, choices=FieldType.choices)
