@@ -285,7 +285,7 @@ def order_fetch(
     *,
     client: TelnyxClient,
     order_id: str,
-    known_requirement_ids: set[UUID],
+    known_requirement_ids: Set[UUID],
     order: dict | None = None,
 ) -> OrderBundle:
     """Everything the cache holds about one order, from Telnyx. Touches no database: the sync
@@ -771,7 +771,8 @@ class _Sync:
         self.total: int | None = None
         self.done = 0
         self.errors: list[str] = []
-        self.known = _known_requirement_ids()
+        # Replaced, never changed: each fetch is handed the set as it was, without a copy.
+        self.known = frozenset(_known_requirement_ids())
         self.in_flight: set[UUID] = set()
         self.finished: SimpleQueue[tuple[UUID, Future[_Rows]]] = SimpleQueue()
         self._local = threading.local()
@@ -825,7 +826,7 @@ class _Sync:
             }
             for id_, listed in ids.items():
                 if _needs_refresh(listed, cached.get(id_)):
-                    future = pool.submit(self._fetch, str(id_), frozenset(self.known))
+                    future = pool.submit(self._fetch, str(id_), self.known)
                     self.in_flight.add(id_)
                     future.add_done_callback(partial(self._done, id_))
                     if len(self.in_flight) >= self.window:
@@ -893,7 +894,8 @@ class _Sync:
             self._failed(batch[0][0], f"not stored: {error}")
             return
         for (_, rows), (_, outcome) in zip(batch, outcomes, strict=True):
-            self.known.update(rows.definitions)
+            if rows.definitions:
+                self.known = self.known.union(rows.definitions)
             self._counted(outcome)
 
     def _counted(self, outcome: str) -> None:
