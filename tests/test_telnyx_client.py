@@ -72,6 +72,41 @@ def test_requests_carry_bearer_key_and_ask_for_json(http, client):
     assert headers["Accept"] == "application/json"
 
 
+def test_gets_go_out_exactly_as_requests_would_prepare_them(http, client):
+    http.get(f"{BASE}/number_orders", json=page_of([], page=1, total_pages=1))
+    http.get(
+        f"{BASE}/phone_numbers_regulatory_requirements", json=page_of([], page=1, total_pages=1)
+    )
+    http.get(f"{BASE}/number_orders/{ORDER_ID}", json={"data": {"id": ORDER_ID}})
+    since = datetime(2026, 11, 1, 10, 30, tzinfo=UTC)
+    list(client.list_number_orders(created_after=since, customer_reference="ACME Q4/26 & co+"))
+    client.list_phone_number_requirements(["+14155550100", "+442071838750"])
+    client.get_number_order(ORDER_ID)
+
+    sent_params = [
+        {
+            "filter[created_at][gt]": since.isoformat(),
+            "filter[customer_reference]": "ACME Q4/26 & co+",
+            "page[number]": 1,
+            "page[size]": 250,
+        },
+        {
+            "filter[phone_number]": "+14155550100,+442071838750",
+            "page[number]": 1,
+            "page[size]": 250,
+        },
+        None,
+    ]
+    for call, params in zip(http.calls, sent_params, strict=True):
+        path = call.request.url.partition("?")[0]
+        expected = requests.Request(
+            "GET", path, headers=client.session.headers, params=params
+        ).prepare()
+        assert call.request.url == expected.url
+        assert dict(call.request.headers) == dict(expected.headers)
+        assert call.request.body is None
+
+
 def test_every_call_passes_the_timeout(http, client):
     http.get(f"{BASE}/number_orders", json=page_of([{"id": ORDER_ID}], page=1, total_pages=1))
     http.get(f"{BASE}/number_orders/{ORDER_ID}", json={"data": {"id": ORDER_ID}})
