@@ -123,8 +123,8 @@ class FieldType(models.TextChoices):
 
 
 class RequirementValue(models.Model):
-    # No index of its own: one_value_per_requirement starts with it. A second index was one
-    # more write for each of the ~80 values an order has.
+    # No index of its own: one_value_per_requirement starts with it, and a second index was
+    # one more write for every value the sync stores.
     phone_number = models.ForeignKey(
         PhoneNumber, on_delete=models.CASCADE, related_name="requirements", db_index=False
     )
