@@ -16,26 +16,16 @@ ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "postgres" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory) -> dict:
-    workdir = tmp_path_factory.mktemp("bench")
+def _bench(workdir: Path, *options: str) -> dict:
     finished = subprocess.run(
         [
             sys.executable, "-m", "bench",
             "--database", DATABASE,
-            "--orders", "300",
-            "--numbers", "900",
-            "--big-order", "60",
             "--sync-orders", "8",
             "--latency-ms", "1",
-            "--load-seconds", "2",
-            "--clients", "2",
-            "--think-ms", "50",
-            "--workers", "1",
-            "--repeat", "1",
             "--rebuild",
             "--workdir", str(workdir),
-            "--pg-name", "ordersite_bench_smoke",
+            *options,
         ],
         cwd=ROOT,
         capture_output=True,
@@ -50,6 +40,22 @@ def results(tmp_path_factory) -> dict:
     results = json.loads(path.read_text())
     results["stdout"] = finished.stdout
     return results
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> dict:
+    return _bench(
+        tmp_path_factory.mktemp("bench"),
+        "--orders", "300",
+        "--numbers", "900",
+        "--big-order", "60",
+        "--load-seconds", "2",
+        "--clients", "2",
+        "--think-ms", "50",
+        "--workers", "1",
+        "--repeat", "1",
+        "--pg-name", "ordersite_bench_smoke",
+    )  # fmt: skip
 
 
 def _rows(results: dict, group: str) -> list[dict]:
@@ -114,3 +120,16 @@ def test_bench_prints_the_table_and_judges_each_target(results):
     assert "measurement" in results["stdout"] and "target" in results["stdout"]
     judged = [row for row in results["rows"] if row["target"]]
     assert judged and all(row["ok"] in (True, False) for row in judged)
+
+
+def test_bench_of_the_sync_alone_builds_no_data(tmp_path):
+    results = _bench(
+        tmp_path,
+        "--skip", "pages",
+        "--skip", "weight",
+        "--skip", "load",
+        "--pg-name", "ordersite_bench_smoke_sync",
+    )  # fmt: skip
+
+    assert {row["group"] for row in results["rows"]} == {"sync"}
+    assert "built" not in results["stdout"]
