@@ -253,14 +253,6 @@ def _definitions_fetch(
     Numbers of one country and type share their requirements, so one number stands for every
     number whose unknown ids it already covers.
     """
-    named = {
-        requirement["requirement_id"]
-        for number in phone_numbers
-        for requirement in number.get("regulatory_requirements") or []
-    }
-    if all(_shared_uuid(text) in known for text in named):
-        # What almost every order of a sync finds: each requirement once, not once a number.
-        return []
     covered: set[UUID] = set()
     representatives = []
     for number in phone_numbers:
