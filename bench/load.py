@@ -53,8 +53,12 @@ def wait_for(url: str, *, seconds: float, process: subprocess.Popen) -> None:
 def production_server(*, env: dict, workers: int) -> Iterator[str]:
     """gunicorn on a free loopback port, with the environment the bench process runs under."""
     port = free_port()
+    # The production configuration (threads, timeouts, access log); the bench sets only where
+    # it listens, how many workers and how much gunicorn itself says.
     command = [
         str(BIN / "gunicorn"),
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
         "ordersite.wsgi:application",
         "--bind",
         f"127.0.0.1:{port}",
@@ -63,9 +67,6 @@ def production_server(*, env: dict, workers: int) -> Iterator[str]:
         "--log-level",
         "warning",
     ]
-    if (ROOT / "gunicorn.conf.py").exists():
-        # The project's own server configuration wins over the bench's worker count.
-        command = command[:4] + ["--log-level", "warning"]
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
         try:

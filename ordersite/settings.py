@@ -18,18 +18,24 @@ from ordersite.env import (
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: a deployment that forgets it shows no tracebacks and keeps its cookies
+# Secure.
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off: set SECRET_KEY in the environment to a "
+            "long random string (or DEBUG=1 on a development machine)"
+        )
     # Development only: never used with DEBUG off, so it protects nothing real.
     SECRET_KEY = "django-insecure-development-only-key-do-not-deploy-0123456789"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
-# Demo mode shows the demo users' password on the login page; `make demo` turns it on.
+# Demo mode shows the demo users' password on the login page, lets `manage.py demo_users` make
+# them and installs the Telnyx sandbox (`manage.py sandbox`); `make demo` turns it on.
 DEMO_MODE = env_bool("DEMO_MODE", False)
 
 INSTALLED_APPS = [
@@ -42,8 +48,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "orders",
-    "sandbox",
     "webhooks",
+    # The fake Telnyx has no place in production: only the demo (and the tests) install it.
+    *(["sandbox"] if DEMO_MODE else []),
 ]
 
 # A trusted intranet proxy may authenticate people and pass the user name in a header.
@@ -156,6 +163,9 @@ X_FRAME_OPTIONS = "DENY"
 TELNYX_API_KEY = env_str("TELNYX_API_KEY")
 TELNYX_API_BASE = env_url("TELNYX_API_BASE", "https://api.telnyx.com/v2")
 TELNYX_TIMEOUT = env_float("TELNYX_TIMEOUT", 10.0, minimum=0.1)
+# The most a person waits on Telnyx for one action (update, cancel, refresh), retries included;
+# gunicorn.conf.py keeps the worker timeout well above it.
+TELNYX_INTERACTIVE_BUDGET = env_float("TELNYX_INTERACTIVE_BUDGET", 8.0, minimum=0.5)
 TELNYX_MAX_RETRIES = env_int("TELNYX_MAX_RETRIES", 3, minimum=0)
 TELNYX_SYNC_CONCURRENCY = env_int("TELNYX_SYNC_CONCURRENCY", 8, minimum=1)
 # Pages warn that what they show may be out of date once the last successful sync is older.

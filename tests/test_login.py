@@ -77,3 +77,36 @@ def test_header_shows_user_name_and_role(support_client, manager_user, client):
     html = client.get(reverse("home")).content.decode()
     assert "manager" in html
     assert "Account managers" in html
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/password_reset/",
+        "/accounts/password_reset/done/",
+        "/accounts/reset/MQ/set-password/",
+        "/accounts/reset/done/",
+    ],
+)
+def test_password_reset_is_not_served_without_e_mail(client, support_user, path):
+    assert client.get(path).status_code == 404
+    assert client.post(path, {"email": "support@example.com"}).status_code == 404
+    client.force_login(support_user)
+    assert client.get(path).status_code == 404
+
+
+def test_signed_in_user_changes_their_password(support_client, support_user):
+    assert support_client.get("/accounts/password_change/").status_code == 200
+
+    response = support_client.post(
+        "/accounts/password_change/",
+        {
+            "old_password": "pw",
+            "new_password1": "a-long-new-passphrase",
+            "new_password2": "a-long-new-passphrase",
+        },
+    )
+
+    assert response.url == "/accounts/password_change/done/"
+    support_user.refresh_from_db()
+    assert support_user.check_password("a-long-new-passphrase")

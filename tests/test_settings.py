@@ -74,12 +74,22 @@ def test_env_database_refuses_unknown_schemes(monkeypatch):
         env.env_database("DATABASE_URL", "")
 
 
+# The variables a deployment sets, so that each test starts from none of them.
+DEPLOYMENT = {"DEBUG", "SECRET_KEY", "DEMO_MODE", "ALLOWED_HOSTS", "DATABASE_URL"}
+PRODUCTION = {
+    "SECRET_KEY": "x7!Kq2#pL9@vR4$wT8^yU1&iO5*aS3(dF6)gH0-jZ_cXbNmQeWrTyUiOp",
+    "ALLOWED_HOSTS": "orders.intranet.example",
+}
+
+
 def _manage(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
-    # DJANGO_ALLOW_ASYNC_UNSAFE: set for the whole session once a browser test ran (conftest's
-    # `browser`), and an error for `check --deploy`; not the environment being tested.
-    unwanted = {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    """`manage.py` with the production settings (not the suite's) and only `extra_env` set.
+
+    DJANGO_ALLOW_ASYNC_UNSAFE: set for the whole session once a browser test ran (conftest's
+    `browser`), and an error for `check --deploy`; not the environment being tested."""
+    unwanted = DEPLOYMENT | {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     environ = {k: v for k, v in os.environ.items() if k not in unwanted}
-    environ.update(extra_env)
+    environ.update(DJANGO_SETTINGS_MODULE="ordersite.settings", **extra_env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -96,22 +106,70 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+def test_debug_is_off_unless_asked_for_so_a_missing_secret_key_stops_start_up():
+    result = _manage("check")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY must be set" in result.stderr
+    assert "set SECRET_KEY in the environment" in result.stderr
+
+
+def test_development_runs_without_a_secret_key_only_with_debug_on():
+    assert _manage("check", DEBUG="1").returncode == 0
+
+
 def test_bad_boolean_stops_start_up_with_the_variable_named():
     result = _manage("check", DEBUG="sometimes")
     assert result.returncode != 0
     assert "DEBUG must be a boolean" in result.stderr
 
 
-def test_check_deploy_is_clean_with_production_settings():
-    result = _manage(
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        DEBUG="0",
-        SECRET_KEY="x7!Kq2#pL9@vR4$wT8^yU1&iO5*aS3(dF6)gH0-jZ_cXbNmQeWrTyUiOp",
-        ALLOWED_HOSTS="orders.intranet.example",
-        SECURE_SSL_REDIRECT="1",
-        SECURE_HSTS_SECONDS="31536000",
-    )
+# What README's Production section lists, and nothing more: DEBUG is off by default.
+CHECK_DEPLOY_CLEAN = PRODUCTION | {"SECURE_SSL_REDIRECT": "1", "SECURE_HSTS_SECONDS": "31536000"}
+
+
+def test_check_deploy_is_clean_with_the_variables_the_readme_names():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **CHECK_DEPLOY_CLEAN)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_readme_names_the_variables_that_make_check_deploy_clean():
+    readme = (ROOT / "README.md").read_text()
+    production = readme.split("## Production", 1)[1].split("\n## ", 1)[0]
+    for name in CHECK_DEPLOY_CLEAN:
+        assert f"`{name}=" in production, name
+
+
+def _show(expression: str, **extra_env: str) -> str:
+    code = f"from django.conf import settings; print({expression})"
+    result = _manage("shell", "--no-imports", "-c", code, **extra_env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_production_does_not_install_the_sandbox():
+    assert _show('"sandbox" in settings.INSTALLED_APPS', **PRODUCTION) == "False"
+    assert "Unknown command: 'sandbox'" in _manage("sandbox", "--help", **PRODUCTION).stderr
+
+
+def test_demo_mode_installs_the_sandbox():
+    assert _show('"sandbox" in settings.INSTALLED_APPS', DEMO_MODE="1", **PRODUCTION) == "True"
+
+
+def test_production_hashes_passwords_with_pbkdf2():
+    assert _show("settings.PASSWORD_HASHERS[0]", **PRODUCTION).endswith("PBKDF2PasswordHasher")
+
+
+def test_the_suite_hashes_passwords_fast_and_has_the_sandbox(settings):
+    from django.contrib.auth.hashers import get_hasher
+
+    assert get_hasher().algorithm == "md5"
+    assert "sandbox" in settings.INSTALLED_APPS
+
+
+def test_interactive_budget_comes_from_the_environment():
+    budget = _show(
+        "settings.TELNYX_INTERACTIVE_BUDGET", TELNYX_INTERACTIVE_BUDGET="3.5", **PRODUCTION
+    )
+    assert budget == "3.5"

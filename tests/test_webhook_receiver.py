@@ -214,6 +214,98 @@ def test_signed_but_malformed_event_is_refused_with_400(client, db, webhook_sign
     apply.assert_not_called()
 
 
+def test_timestamp_of_thousands_of_digits_is_refused_not_a_500(client, db, webhook_signer, apply):
+    body = event()
+    headers = webhook_signer.headers(body) | {"telnyx-timestamp": "9" * 5000}
+
+    response = deliver(client, body, headers)
+
+    assert response.status_code == 403
+    assert not WebhookEvent.objects.exists()
+
+
+def _number(payload: dict) -> dict:
+    return payload["phone_numbers"][0]
+
+
+def _requirement(payload: dict) -> dict:
+    return _number(payload)["regulatory_requirements"][0]
+
+
+# Signed, well formed, and not storable or not showable as they are: each once made the delivery
+# (or a page showing the order afterwards) fail with a 500 on SQLite or PostgreSQL.
+POISONED = {
+    "NUL in a value": lambda p: p.update(customer_reference="REF\u0000"),
+    "NUL in a key": lambda p: p.update({"note\u0000": "x"}),
+    "unpaired surrogate": lambda p: p.update(customer_reference="REF\ud800"),
+    "year 9999 at -14:00": lambda p: p.update(updated_at="9999-12-31T23:00:00-14:00"),
+    "year 1": lambda p: p.update(created_at="0001-01-01T00:00:00+00:00"),
+    "30 February": lambda p: p.update(updated_at="2026-02-30T10:00:00Z"),
+    "deadline in year 9999": lambda p: _number(p).update(deadline="9999-12-31T23:00:00-14:00"),
+    "deadline in year 1": lambda p: _number(p).update(deadline="0001-01-01T00:00:00Z"),
+    "date value on 30 February": lambda p: _requirement(p).update(
+        field_type="date", field_value="2026-02-30"
+    ),
+    "NaN": lambda p: p.update(phone_numbers_count=float("nan")),
+    "count beyond 32 bits": lambda p: p.update(phone_numbers_count=2**40),
+    "count of 31 digits": lambda p: p.update(phone_numbers_count=10**30),
+}
+
+
+def poisoned_body(payload: dict, case: str) -> bytes:
+    POISONED[case](payload)
+    return event(payload)
+
+
+@pytest.mark.parametrize("case", POISONED)
+def test_signed_payload_the_cache_could_not_hold_is_refused_with_400(
+    client, db, webhook_signer, apply, case
+):
+    body = poisoned_body(order_payload(), case)
+
+    response = deliver(client, body, webhook_signer.headers(body))
+
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+    apply.assert_not_called()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        event(occurred_at="0001-01-01T00:00:00+14:00"),
+        event(occurred_at="2026-02-30T10:00:00Z"),
+        event().replace(b'"attempt": 1', b'"attempt": 1e400'),
+        event().replace(b'"attempt": 1', b'"attempt": Infinity'),
+    ],
+    ids=["occurred_at in year 0", "occurred_at on 30 February", "1e400", "Infinity"],
+)
+def test_signed_envelope_the_database_could_not_hold_is_refused_with_400(
+    client, db, webhook_signer, apply, body
+):
+    response = deliver(client, body, webhook_signer.headers(body))
+
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["1990-05-01", "2026-12-01T10:00:00+14:00", "CHE-123.456.789", "41215470000", "12:30"],
+)
+def test_dates_of_this_era_and_text_that_is_no_date_are_accepted(
+    client, db, webhook_signer, apply, value
+):
+    payload = order_payload()
+    _requirement(payload)["field_value"] = value
+    body = event(payload)
+
+    response = deliver(client, body, webhook_signer.headers(body))
+
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().payload == payload
+
+
 def test_repeated_delivery_is_acknowledged_and_applied_once(client, db, webhook_signer, apply):
     first = event(event_id="ev-twice")
     again = first.replace(b'"attempt": 1', b'"attempt": 2')
@@ -466,3 +558,31 @@ def test_refresh_failure_is_recorded_as_failed_and_acknowledged(
     assert response.json() == {"outcome": "failed"}
     assert not Order.objects.filter(pk=order_id).exists()
     assert "HTTP 500" in WebhookEvent.objects.get().detail
+
+
+@pytest.mark.parametrize("case", POISONED)
+def test_refused_payload_leaves_the_order_and_every_page_showing_it_intact(
+    admin_client, order_factory, webhook_signer, cache_snapshot, settings, case
+):
+    # A zone west of UTC: showing year 1 in local time is where the pages overflowed.
+    settings.TIME_ZONE = "America/New_York"
+    order = order_factory(numbers=1)
+    before = cache_snapshot(order.id)
+    newer = order.updated_at + timedelta(hours=1)
+    body = poisoned_body(payload_of(order, updated_at=newer), case)
+
+    assert deliver(admin_client, body, webhook_signer.headers(body)).status_code == 400
+
+    assert cache_snapshot(order.id) == before
+    for page in (
+        "/orders/",
+        f"/orders/{order.id}/",
+        "/admin/orders/order/",
+        f"/admin/orders/order/{order.id}/change/",
+        "/admin/webhooks/webhookevent/",
+    ):
+        assert admin_client.get(page).status_code == 200, page
+    clean = event(payload_of(order, updated_at=newer, customer_reference="REF-AFTER"))
+    assert deliver(admin_client, clean, webhook_signer.headers(clean)).json() == {
+        "outcome": "applied"
+    }

@@ -93,6 +93,12 @@ def test_timestamp_that_is_not_plain_unix_seconds_is_refused(signer, timestamp):
         verify(signer, timestamp=timestamp)
 
 
+@pytest.mark.parametrize("digits", [13, 400, 5000])
+def test_timestamp_with_too_many_digits_is_refused_before_it_is_read(signer, digits):
+    with pytest.raises(SignatureRejected, match="not unix seconds"):
+        verify(signer, timestamp="9" * digits)
+
+
 @pytest.mark.parametrize("signature", ["!!!not base64!!!", "abc", "é"])
 def test_garbage_signature_is_refused_as_not_base64(signer, signature):
     with pytest.raises(SignatureRejected, match="not base64"):

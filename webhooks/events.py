@@ -5,18 +5,25 @@
 """
 
 import json
+import math
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, time
+from typing import Any, NoReturn
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 
 # The columns' sizes (WebhookEvent.event_id / event_type / attempt).
 _MAX_ID = 255
 _MAX_TYPE = 100
 _MAX_ATTEMPT = 2**31 - 1
+# Integers in an order end up in 32-bit columns (counts).
+_MAX_INT = 2**31 - 1
+# Dates an event may hold, anywhere in it. The cache stores them and the pages show them in local
+# time: near year 1 or 9999 that conversion overflows, in Python or in the database.
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 class MalformedEvent(ValueError):
@@ -42,12 +49,75 @@ class Event:
             return None
 
 
+def _not_json(constant: str) -> NoReturn:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _load(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        # parse_constant: json reads NaN and Infinity, which no JSON column stores.
+        return json.loads(body, parse_constant=_not_json)
     # RecursionError: deeply nested arrays are valid JSON that json cannot read.
     except (ValueError, RecursionError):
         raise MalformedEvent("body is not JSON") from None
+
+
+def _check_string(value: str) -> None:
+    # PostgreSQL refuses NUL in text and JSON; an unpaired surrogate cannot be encoded at all.
+    if "\x00" in value:
+        raise MalformedEvent("a string holds a NUL character")
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise MalformedEvent("a string holds an unpaired surrogate") from None
+    # Only strings that begin with a digit can be ISO 8601 dates.
+    if value[:1].isdigit():
+        _check_date(value)
+
+
+def _check_date(value: str) -> None:
+    """Refuses a string the cache would read as a date (with parse_datetime or parse_date, as it
+    does) when it is no valid date, or one outside _EARLIEST to _LATEST."""
+    try:
+        parsed = parse_datetime(value)
+        if parsed is None and (day := parse_date(value)) is not None:
+            parsed = datetime.combine(day, time())
+    except ValueError:
+        raise MalformedEvent("a date is not a valid date") from None
+    if parsed is None:
+        return
+    if timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        in_range = _EARLIEST <= parsed.astimezone(UTC) < _LATEST
+    except OverflowError:  # 9999-12-31T23:00-14:00 is in year 10000 in UTC
+        in_range = False
+    if not in_range:
+        raise MalformedEvent(f"a date is outside the years {_EARLIEST.year}-{_LATEST.year - 1}")
+
+
+def _check_storable(document: Any) -> None:
+    """Refuses what the database or the pages could not take: the event is stored as it came and
+    applied to the order cache, so one bad value would otherwise fail every time it is read."""
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            for key in value:
+                _check_string(key)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str):
+            _check_string(value)
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, int) and abs(value) > _MAX_INT:
+            raise MalformedEvent("an integer is out of range")
+        # 1e400 is valid JSON that json reads as infinity.
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise MalformedEvent("a number is out of range")
 
 
 def _text(data: dict, key: str, max_length: int) -> str:
@@ -61,12 +131,8 @@ def _text(data: dict, key: str, max_length: int) -> str:
 
 
 def _datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = parse_datetime(value)
-    except ValueError:
-        return None
+    """A readable date (_check_storable refused any invalid or out of range one), else None."""
+    parsed = parse_datetime(value) if isinstance(value, str) else None
     if parsed is not None and timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=UTC)
     return parsed
@@ -85,6 +151,7 @@ def parse_event(body: bytes) -> Event:
     data = document.get("data") if isinstance(document, dict) else None
     if not isinstance(data, dict):
         raise MalformedEvent("no data object")
+    _check_storable(document)
     event_id = _text(data, "id", _MAX_ID)
     event_type = _text(data, "event_type", _MAX_TYPE)
     payload = data.get("payload")

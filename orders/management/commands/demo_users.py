@@ -13,8 +13,12 @@ class Command(BaseCommand):
     help = "Creates the demo users support, manager and admin with password 'demo' (demo only)."
 
     def handle(self, *args, **options):
-        if not (settings.DEMO_MODE or settings.DEBUG):
-            raise CommandError("demo users are for demo mode only (set DEMO_MODE=1)")
+        # Not DEBUG: a development machine's database may be a copy of production's.
+        if not settings.DEMO_MODE:
+            raise CommandError(
+                "demo_users gives known users the password 'demo': it runs in demo mode only "
+                "(set DEMO_MODE=1)"
+            )
         for username, group, is_admin in DEMO_USERS:
             user, _ = User.objects.get_or_create(username=username)
             user.set_password("demo")
