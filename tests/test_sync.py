@@ -6,7 +6,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import DataError
 
 from orders import services
 from orders.models import (
@@ -205,43 +204,40 @@ def test_one_failing_order_counts_as_failed_and_the_rest_are_stored(telnyx_setti
 
 
 @pytest.mark.django_db
-def test_order_the_database_refuses_fails_alone(telnyx_settings, sandbox, monkeypatch):
+def test_order_the_database_refuses_fails_alone(telnyx_settings, sandbox):
     """Orders finished together are stored together; when the database refuses the batch,
     its orders are stored one by one so that only the culprit fails."""
     refused = order_ids(sandbox, "success")[0]
-    store = services._store
-
-    def refusing(batch, synced_at):
-        if uuid.UUID(refused) in {rows.order["id"] for rows in batch}:
-            raise DataError("value too long for type character varying(16)")
-        return store(batch, synced_at)
-
-    monkeypatch.setattr(services, "_store", refusing)
+    # A sub order without a status: the database refuses its row (the column is NOT NULL).
+    sub_order_id = sandbox.orders[refused]["sub_number_orders_ids"][0]
+    sandbox.sub_orders[sub_order_id]["status"] = None
     sandbox.faults.latency = 0.01  # lets fetches finish together, so batches form
 
     run = orders_sync(concurrency=4)
 
     assert (run.created, run.failed) == (19, 1)
-    assert f"order {refused}: not stored: value too long" in run.error
+    assert f"order {refused}: not stored: " in run.error
+    assert "status" in run.error
+    assert not Order.objects.filter(pk=refused).exists()
 
 
 @pytest.mark.django_db
-def test_orders_are_stored_in_batches_not_one_by_one(telnyx_settings, sandbox, monkeypatch):
+def test_orders_are_stored_in_batches_not_one_by_one(telnyx_settings, sandbox):
     """A batch costs a commit and a few statements whatever its size: the sync waits for
     `BATCH_PER_WORKER` orders per worker before storing (all that are left, at the end)."""
-    sizes = []
-    store = services._store
-
-    def recording(batch, synced_at):
-        sizes.append(len(batch))
-        return store(batch, synced_at)
-
-    monkeypatch.setattr(services, "_store", recording)
+    # Progress is reported after each batch is committed, once per order in it: the orders
+    # cached at each report grow a batch at a time.
+    cached = []
     sandbox.faults.latency = 0.01
 
-    run = orders_sync(concurrency=4)
+    run = orders_sync(
+        concurrency=4, progress=lambda done, total: cached.append(Order.objects.count())
+    )
 
     assert run.created == 20
+    assert len(cached) == 20
+    totals = sorted(set(cached))
+    sizes = [after - before for before, after in zip([0, *totals], totals, strict=False)]
     assert sum(sizes) == 20
     assert min(sizes[:-1]) >= 4 * services.BATCH_PER_WORKER
 
