@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from orders.models import AuditEntry
 from orders.selectors import HISTORY_SHOWN, order_history
-from orders.services import ActionFailed, sub_order_cancel
+from orders.services.actions import ActionFailed, sub_order_cancel
 from webhooks.models import WebhookEvent
 
 Outcome = AuditEntry.Outcome

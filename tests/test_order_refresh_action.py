@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from orders.models import AuditEntry, Order, Status
-from orders.services import ActionFailed, order_refresh_by
+from orders.services.actions import ActionFailed, order_refresh_by
 from tests.action_helpers import FAILURES, Failure, marked_gone
 from tests.conftest import FAKE_TELNYX
 

@@ -13,7 +13,8 @@ from orders.models import (
     RequirementValue,
     SubOrder,
 )
-from orders.services import OrderBundle, order_store
+from orders.services.store import order_store
+from orders.services.telnyx_data import OrderBundle
 from orders.telnyx import TelnyxError
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 
 from orders.models import AuditEntry, Order, RequirementValue
 from orders.selectors import RequirementSummary
-from orders.services import ActionFailed, order_update
+from orders.services.actions import ActionFailed, order_update
 from tests.action_helpers import (
     FAILURES,
     Failure,

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orders import services
 from orders.models import (
     Order,
     PhoneNumber,
@@ -17,7 +16,10 @@ from orders.models import (
     SubOrder,
     SyncRun,
 )
-from orders.services import order_apply_payload, order_fetch, order_refresh, orders_sync
+from orders.services import sync
+from orders.services.fetch import order_fetch
+from orders.services.refresh import order_apply_payload, order_refresh
+from orders.services.sync import orders_sync
 from orders.telnyx import TelnyxClient, TelnyxError, get_client
 from tests.conftest import SANDBOX_KEY
 
@@ -239,7 +241,7 @@ def test_orders_are_stored_in_batches_not_one_by_one(telnyx_settings, sandbox):
     totals = sorted(set(cached))
     sizes = [after - before for before, after in zip([0, *totals], totals, strict=False)]
     assert sum(sizes) == 20
-    assert min(sizes[:-1]) >= 4 * services.BATCH_PER_WORKER
+    assert min(sizes[:-1]) >= 4 * sync.BATCH_PER_WORKER
 
 
 @pytest.mark.django_db
@@ -340,7 +342,7 @@ def test_sync_of_one_order_fetches_just_that_one(telnyx_settings, sandbox):
 
 @pytest.mark.django_db
 def test_sync_walks_every_page_of_the_listing(telnyx_settings, sandbox, monkeypatch):
-    monkeypatch.setattr(services, "LIST_PAGE_SIZE", 7)
+    monkeypatch.setattr(sync, "LIST_PAGE_SIZE", 7)
 
     run = orders_sync()
 
@@ -370,7 +372,7 @@ def test_fetches_in_flight_stay_within_a_window_whatever_the_order_count(
     outstanding = {"now": 0, "most": 0}
     clients = []
 
-    class CountingPool(services.ThreadPoolExecutor):
+    class CountingPool(sync.ThreadPoolExecutor):
         def submit(self, fn, /, *args, **kwargs):
             outstanding["now"] += 1
             outstanding["most"] = max(outstanding["most"], outstanding["now"])
@@ -382,13 +384,13 @@ def test_fetches_in_flight_stay_within_a_window_whatever_the_order_count(
         clients.append(get_client())
         return clients[-1]
 
-    monkeypatch.setattr(services, "ThreadPoolExecutor", CountingPool)
-    monkeypatch.setattr(services, "get_client", counting_client)
+    monkeypatch.setattr(sync, "ThreadPoolExecutor", CountingPool)
+    monkeypatch.setattr(sync, "get_client", counting_client)
 
     run = orders_sync(concurrency=2)
 
     assert run.created == 20
-    assert 2 <= outstanding["most"] <= 2 * services.WINDOW_PER_WORKER
+    assert 2 <= outstanding["most"] <= 2 * sync.WINDOW_PER_WORKER
     # One for the listing, one per worker thread.
     assert len(clients) <= 1 + 2
 

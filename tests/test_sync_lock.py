@@ -11,9 +11,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from orders import locks, services
+from orders import locks
 from orders.locks import LockHeld, LockLost, lease, lease_acquire
 from orders.models import Order, SyncLock, SyncRun
+from orders.services import sync
 
 pytestmark = pytest.mark.django_db
 
@@ -95,10 +96,10 @@ def test_keep_alive_renews_only_once_half_the_lease_is_gone():
 
 
 def test_sync_is_refused_while_another_holds_the_lease_and_does_nothing(telnyx_settings, sandbox):
-    other = lease_acquire(services.SYNC_LOCK)
+    other = lease_acquire(sync.SYNC_LOCK)
 
     with pytest.raises(LockHeld) as refused:
-        services.orders_sync()
+        sync.orders_sync()
 
     assert refused.value.holder == other.holder
     assert not SyncRun.objects.exists()
@@ -107,34 +108,34 @@ def test_sync_is_refused_while_another_holds_the_lease_and_does_nothing(telnyx_s
 
 
 def test_sync_releases_the_lease_when_done(telnyx_settings, sandbox):
-    services.orders_sync()
+    sync.orders_sync()
 
     assert not SyncLock.objects.exists()
-    assert services.orders_sync().ok
+    assert sync.orders_sync().ok
 
 
 def test_sync_releases_the_lease_when_it_fails(telnyx_settings, monkeypatch):
     def no_client():
         raise RuntimeError("cannot make a client")
 
-    monkeypatch.setattr(services, "get_client", no_client)
+    monkeypatch.setattr(sync, "get_client", no_client)
 
     with pytest.raises(RuntimeError):
-        services.orders_sync()
+        sync.orders_sync()
 
     assert not SyncLock.objects.exists()
     assert "sync aborted" in SyncRun.objects.get().error
 
 
 def test_sync_takes_over_the_lease_of_a_crashed_sync(telnyx_settings, sandbox):
-    lease_acquire(services.SYNC_LOCK, now=timezone.now() - timedelta(hours=1))
+    lease_acquire(sync.SYNC_LOCK, now=timezone.now() - timedelta(hours=1))
 
-    assert services.orders_sync().created == 20
+    assert sync.orders_sync().created == 20
     assert not SyncLock.objects.exists()
 
 
 def lock_expiry():
-    return SyncLock.objects.get(name=services.SYNC_LOCK).expires_at
+    return SyncLock.objects.get(name=sync.SYNC_LOCK).expires_at
 
 
 def test_sync_renews_its_lease_as_it_goes(telnyx_settings, sandbox, monkeypatch):
@@ -142,7 +143,7 @@ def test_sync_renews_its_lease_as_it_goes(telnyx_settings, sandbox, monkeypatch)
     monkeypatch.setattr(locks, "DEFAULT_LEASE", timedelta(0))
     expiries = []
 
-    services.orders_sync(progress=lambda done, total: expiries.append(lock_expiry()))
+    sync.orders_sync(progress=lambda done, total: expiries.append(lock_expiry()))
 
     assert len(expiries) == 20
     assert expiries == sorted(expiries)
@@ -159,7 +160,7 @@ def test_sync_whose_lease_was_taken_over_stops_and_leaves_the_lease_alone(
             SyncLock.objects.update(holder="another host", expires_at=timezone.now())
 
     with pytest.raises(LockLost):
-        services.orders_sync(concurrency=1, progress=taken_over_after_three)
+        sync.orders_sync(concurrency=1, progress=taken_over_after_three)
 
     assert SyncLock.objects.get().holder == "another host"
     run = SyncRun.objects.get()

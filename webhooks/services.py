@@ -4,7 +4,7 @@ import logging
 
 from django.db import IntegrityError, transaction
 
-from orders.services import order_apply_payload
+from orders.services.refresh import order_apply_payload
 from orders.telnyx import TelnyxClient, TelnyxError
 from webhooks.events import Event
 from webhooks.models import Outcome, WebhookEvent
