@@ -273,7 +273,7 @@ def sub_order_cancel(request: HttpRequest, sub_order_id: UUID) -> HttpResponse:
 def order_refresh(request: HttpRequest, order_id: UUID) -> HttpResponse:
     order = get_object_or_404(Order, pk=order_id)
     try:
-        done = actions.order_refresh_by(order=order, user=request.user)
+        done = actions.order_refresh(order=order, user=request.user)
     except actions.ActionFailed as failed:
         if not request.htmx:
             # The page's Refresh button is the retry.

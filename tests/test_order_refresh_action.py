@@ -1,4 +1,4 @@
-"""Refresh from Telnyx: order_refresh_by (audited, every upstream failure) and its view, open to
+"""Refresh from Telnyx: order_refresh (audited, every upstream failure) and its view, open to
 everyone who may browse orders."""
 
 import json
@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from orders.models import AuditEntry, Order, Status
-from orders.services.actions import ActionFailed, order_refresh_by
+from orders.services.actions import ActionFailed, order_refresh
 from tests.action_helpers import FAILURES, Failure, marked_gone
 from tests.conftest import FAKE_TELNYX
 
@@ -23,7 +23,7 @@ def test_refresh_pulls_the_order_again_and_records_before_and_after(synced, supp
     order = pending_order()
     synced.complete_order(str(order.pk))
 
-    done = order_refresh_by(order=order, user=support_user)
+    done = order_refresh(order=order, user=support_user)
 
     assert done.order.status == Status.SUCCESS
     assert done.order.synced_at > order.synced_at
@@ -44,7 +44,7 @@ def test_refresh_failure_changes_nothing_and_is_audited(
     before = cache_snapshot(order.pk)
 
     with pytest.raises(ActionFailed) as caught:
-        order_refresh_by(order=order, user=support_user)
+        order_refresh(order=order, user=support_user)
 
     assert failure.message in caught.value.message
     after = cache_snapshot(order.pk)

@@ -1,4 +1,4 @@
-"""Fetching orders from Telnyx into the cache: order_fetch, order_refresh, order_apply_payload
+"""Fetching orders from Telnyx into the cache: order_fetch, order_reload, order_apply_payload
 and orders_sync, against a recording fake client and against the live sandbox."""
 
 import copy
@@ -18,7 +18,7 @@ from orders.models import (
 )
 from orders.services import sync
 from orders.services.fetch import order_fetch
-from orders.services.refresh import order_apply_payload, order_refresh
+from orders.services.refresh import order_apply_payload, order_reload
 from orders.services.sync import orders_sync
 from orders.telnyx import TelnyxClient, TelnyxError, get_client
 from tests.conftest import SANDBOX_KEY
@@ -284,32 +284,32 @@ def test_sync_marks_an_order_gone_when_telnyx_no_longer_has_it(synced):
     assert Order.objects.exclude(pk=vanished).filter(gone_at__isnull=False).count() == 0
 
 
-def test_refresh_of_an_order_telnyx_lost_marks_it_gone_and_raises(synced):
+def test_reload_of_an_order_telnyx_lost_marks_it_gone_and_raises(synced):
     order_id = order_ids(synced, "success")[0]
     synced.faults.order_faults[order_id] = "404"
 
     with pytest.raises(TelnyxError) as raised:
-        order_refresh(order_id=order_id)
+        order_reload(order_id=order_id)
 
     assert raised.value.status == 404
     assert Order.objects.get(pk=order_id).gone_at is not None
 
 
-def test_refresh_clears_the_gone_mark_when_the_order_is_back(synced):
+def test_reload_clears_the_gone_mark_when_the_order_is_back(synced):
     order_id = order_ids(synced, "success")[0]
     Order.objects.filter(pk=order_id).update(gone_at=datetime(2026, 11, 1, tzinfo=UTC))
 
-    order = order_refresh(order_id=order_id)
+    order = order_reload(order_id=order_id)
 
     assert order.gone_at is None
     assert Order.objects.get(pk=order_id).gone_at is None
 
 
 @pytest.mark.django_db
-def test_refresh_stores_an_order_not_cached_yet(telnyx_settings, sandbox):
+def test_reload_stores_an_order_not_cached_yet(telnyx_settings, sandbox):
     order_id = order_ids(sandbox, "pending")[0]
 
-    order = order_refresh(order_id=order_id)
+    order = order_reload(order_id=order_id)
 
     assert str(order.id) == order_id
     assert order.phone_numbers.count() == len(sandbox.orders[order_id]["phone_numbers"])

@@ -16,7 +16,7 @@ from orders.locks import LockHeld, lease
 from orders.models import AuditEntry, Order, RequirementValue, Status, SubOrder
 from orders.services.audit import audit_outcome, audit_write, error_sources, sent_request
 from orders.services.fetch import client_scope, order_fetch
-from orders.services.refresh import order_refresh
+from orders.services.refresh import order_reload
 from orders.services.store import known_requirement_ids, order_mark_gone, order_store
 from orders.services.telnyx_data import as_text
 from orders.telnyx import TelnyxClient, TelnyxError
@@ -280,10 +280,10 @@ def _order_facts(order: Order) -> dict:
     }
 
 
-def order_refresh_by(
+def order_refresh(
     *, order: Order, user: AbstractBaseUser, client: TelnyxClient | None = None
 ) -> ActionDone:
-    """order_refresh() asked for by someone: audited, and failures raised as ActionFailed
+    """order_reload() asked for by someone: audited, and failures raised as ActionFailed
     (a 404 marks the order gone)."""
     record = partial(
         audit_write,
@@ -294,7 +294,7 @@ def order_refresh_by(
         before=_order_facts(order),
     )
     try:
-        refreshed = order_refresh(order_id=order.pk, client=client)
+        refreshed = order_reload(order_id=order.pk, client=client)
     except TelnyxError as error:
         entry = record(outcome=audit_outcome(error), error=error)
         raise ActionFailed(

@@ -21,7 +21,7 @@ def _refresh(*, order_id: UUID | str, client: TelnyxClient | None) -> tuple[Orde
     return order_store(bundle=bundle)
 
 
-def order_refresh(*, order_id: UUID | str, client: TelnyxClient | None = None) -> Order:
+def order_reload(*, order_id: UUID | str, client: TelnyxClient | None = None) -> Order:
     """Fetches one order from Telnyx and stores it. When Telnyx answers 404 the cached order
     (if any) is marked gone and the TelnyxError raised; finding it again clears the mark."""
     return _refresh(order_id=order_id, client=client)[0]
