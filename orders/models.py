@@ -190,7 +190,7 @@ class SyncRun(models.Model):
         return self.finished_at is not None and self.failed == 0 and not self.error
 
 
-class SyncLock(models.Model):
+class Lease(models.Model):
     """A lease on a named job (the sync): one row while someone holds it, see orders.locks.
 
     A lease rather than a database lock so that it works alike on SQLite and PostgreSQL, outlives

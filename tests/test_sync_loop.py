@@ -11,7 +11,7 @@ from django.db import OperationalError
 
 from orders.locks import lease_acquire
 from orders.management.commands import sync_orders
-from orders.models import Order, SyncLock, SyncRun
+from orders.models import Lease, Order, SyncRun
 from orders.services import sync
 
 # Transactional: the loop closes the connections the database dropped between rounds, which,
@@ -30,7 +30,7 @@ def test_loop_syncs_round_after_round_printing_each_summary(telnyx_settings, san
     assert len(lines) == 3
     assert lines[0].startswith("synced: seen 20, created 20, updated 0")
     assert SyncRun.objects.count() == 3
-    assert not SyncLock.objects.exists()
+    assert not Lease.objects.exists()
 
 
 def test_loop_goes_on_after_a_round_that_raised(telnyx_settings, sandbox, monkeypatch, capsys):
@@ -112,7 +112,7 @@ def test_sigterm_stops_the_loop_mid_sync_releasing_the_lease(
     assert len(summary_lines(out)) == 1
     aborted = SyncRun.objects.order_by("-started_at").first()
     assert "sync aborted" in aborted.error
-    assert not SyncLock.objects.exists()
+    assert not Lease.objects.exists()
     assert signal.getsignal(signal.SIGTERM) is previous_handler
 
 
