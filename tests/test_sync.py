@@ -19,6 +19,7 @@ from orders.models import (
 from orders.services import sync
 from orders.services.fetch import order_fetch
 from orders.services.refresh import order_apply_payload, order_reload
+from orders.services.store import SyncOutcome
 from orders.services.sync import orders_sync
 from orders.telnyx import TelnyxClient, TelnyxError, get_client
 from tests.conftest import SANDBOX_KEY
@@ -418,7 +419,7 @@ def test_payload_older_than_the_cache_changes_nothing_and_asks_nothing(synced):
         payload=payload_of(synced, order_id, updated_at=old, customer_reference="OLD")
     )
 
-    assert outcome == "stale"
+    assert outcome == SyncOutcome.STALE
     assert Order.objects.get(pk=order_id).customer_reference == cached.customer_reference
     assert synced.requests[before:] == []
 
@@ -429,7 +430,7 @@ def test_payload_of_the_version_we_hold_is_unchanged(synced):
 
     order, outcome = order_apply_payload(payload=payload_of(synced, order_id))
 
-    assert (str(order.id), outcome) == (order_id, "unchanged")
+    assert (str(order.id), outcome) == (order_id, SyncOutcome.UNCHANGED)
     assert synced.requests[before:] == []
 
 
@@ -447,7 +448,7 @@ def test_full_payload_with_known_sub_orders_is_stored_without_asking_telnyx(sync
 
     order, outcome = order_apply_payload(payload=payload)
 
-    assert outcome == "updated"
+    assert outcome == SyncOutcome.UPDATED
     assert order.customer_reference == "FROM-WEBHOOK"
     value = RequirementValue.objects.get(
         phone_number__telnyx_id=first["id"],
@@ -480,7 +481,7 @@ def test_partial_payload_is_refreshed_from_telnyx(synced, cut):
 
     order, outcome = order_apply_payload(payload=payload)
 
-    assert outcome == "refreshed"
+    assert outcome == SyncOutcome.REFRESHED
     assert fetched(synced, before) == [order_id]
     assert order.phone_numbers.count() == len(synced.orders[order_id]["phone_numbers"])
 
@@ -497,7 +498,7 @@ def test_completion_payload_refreshes_sub_orders_still_pending_in_the_cache(sync
 
     order, outcome = order_apply_payload(payload=copy.deepcopy(completed))
 
-    assert outcome == "refreshed"
+    assert outcome == SyncOutcome.REFRESHED
     assert fetched(synced, before) == [order_id]
     assert order.status == Status.SUCCESS
     assert not SubOrder.objects.filter(order_id=order_id, status=Status.PENDING).exists()
@@ -508,5 +509,5 @@ def test_payload_for_an_order_never_cached_is_fetched(db, telnyx_settings, sandb
 
     order, outcome = order_apply_payload(payload=payload_of(sandbox, order_id))
 
-    assert (str(order.id), outcome) == (order_id, "refreshed")
+    assert (str(order.id), outcome) == (order_id, SyncOutcome.REFRESHED)
     assert SubOrder.objects.filter(order_id=order_id).count() > 0

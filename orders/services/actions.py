@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError
 
 from orders.locks import LockHeld, lease
-from orders.models import AuditEntry, Order, RequirementValue, Status, SubOrder
+from orders.models import AuditEntry, AuditOutcome, Order, RequirementValue, Status, SubOrder
 from orders.services.audit import audit_outcome, audit_write, error_sources, sent_request
 from orders.services.fetch import client_scope, order_fetch
 from orders.services.refresh import order_reload
@@ -206,7 +206,7 @@ def order_update(
     after = _answered_values(answer, sent)
     if customer_reference is not None:
         after["customer_reference"] = as_text(answer.get("customer_reference"))
-    entry = record(outcome=AuditEntry.Outcome.SUCCESS, after=after)
+    entry = record(outcome=AuditOutcome.SUCCESS, after=after)
     return ActionDone(entry=entry, order=stored or order, stored=stored is not None)
 
 
@@ -220,7 +220,7 @@ def sub_order_cancel(
     """Cancels a pending sub order at Telnyx (its numbers are dropped), then caches its order
     again. `reason` goes into the audit entry.
 
-    Refused without asking Telnyx (outcome "forbidden") when the cached sub order is not
+    Refused without asking Telnyx (AuditOutcome.FORBIDDEN) when the cached sub order is not
     pending, or while another cancel of it is under way (a double submit). Raises ActionFailed
     then, and when Telnyx refuses or cannot be reached.
     """
@@ -239,7 +239,7 @@ def sub_order_cancel(
         },
     )
     if sub_order.status != Status.PENDING:
-        entry = record(outcome=AuditEntry.Outcome.FORBIDDEN)
+        entry = record(outcome=AuditOutcome.FORBIDDEN)
         raise ActionFailed(
             f"This sub order is {sub_order.status}, not pending: only pending sub orders can be "
             "cancelled. Nothing was sent to Telnyx.",
@@ -258,15 +258,13 @@ def sub_order_cancel(
                 raise ActionFailed(message, entry=entry, error=error) from error
             stored = _recache(client=telnyx, order_id=sub_order.order_id)
     except LockHeld:
-        entry = record(outcome=AuditEntry.Outcome.FORBIDDEN)
+        entry = record(outcome=AuditOutcome.FORBIDDEN)
         raise ActionFailed(
             "This sub order is being cancelled already (by another request), so this one was "
             "not sent to Telnyx.",
             entry=entry,
         ) from None
-    entry = record(
-        outcome=AuditEntry.Outcome.SUCCESS, after={"status": as_text(answer.get("status"))}
-    )
+    entry = record(outcome=AuditOutcome.SUCCESS, after={"status": as_text(answer.get("status"))})
     return ActionDone(entry=entry, order=stored or sub_order.order, stored=stored is not None)
 
 
@@ -302,10 +300,10 @@ def order_refresh(
         ) from error
     except DatabaseError as error:
         logger.exception("order %s: storing the refreshed order failed", order.pk)
-        entry = record(outcome=AuditEntry.Outcome.FAILED, telnyx_detail=f"not stored: {error}")
+        entry = record(outcome=AuditOutcome.FAILED, telnyx_detail=f"not stored: {error}")
         raise ActionFailed(
             "Telnyx answered, but the order could not be stored. Nothing was changed; try again.",
             entry=entry,
         ) from error
-    entry = record(outcome=AuditEntry.Outcome.SUCCESS, after=_order_facts(refreshed))
+    entry = record(outcome=AuditOutcome.SUCCESS, after=_order_facts(refreshed))
     return ActionDone(entry=entry, order=refreshed)

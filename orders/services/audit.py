@@ -5,7 +5,7 @@ from http import HTTPStatus
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from orders.models import AuditEntry
+from orders.models import AuditEntry, AuditOutcome
 from orders.telnyx import TelnyxError
 
 
@@ -26,7 +26,7 @@ def _error_detail(error: TelnyxError) -> str:
 def audit_write(
     *,
     user: AbstractBaseUser,
-    outcome: str,
+    outcome: AuditOutcome,
     error: TelnyxError | None = None,
     **fields: object,
 ) -> AuditEntry:
@@ -38,20 +38,20 @@ def audit_write(
             "telnyx_code": error.code or "",
             "telnyx_detail": _error_detail(error),
         }
-    elif outcome == AuditEntry.Outcome.SUCCESS:
+    elif outcome == AuditOutcome.SUCCESS:
         fields["http_status"] = HTTPStatus.OK
     return AuditEntry.objects.create(
         user=user, username=user.get_username(), outcome=outcome, **fields
     )
 
 
-def audit_outcome(error: TelnyxError) -> str:
+def audit_outcome(error: TelnyxError) -> AuditOutcome:
     """What became of an attempt that Telnyx failed or refused."""
     if error.status == HTTPStatus.NOT_FOUND:
-        return AuditEntry.Outcome.GONE
+        return AuditOutcome.GONE
     if error.status is not None and 400 <= error.status < 500 and not error.retryable:
-        return AuditEntry.Outcome.REFUSED
-    return AuditEntry.Outcome.FAILED
+        return AuditOutcome.REFUSED
+    return AuditOutcome.FAILED
 
 
 def sent_request(method: str, path: str, body: dict | None = None) -> dict:

@@ -4,12 +4,17 @@ from uuid import UUID
 
 from orders.models import Order, Status, SubOrder
 from orders.services.fetch import client_scope, definitions_fetch, order_fetch
-from orders.services.store import known_requirement_ids, order_mark_gone, order_store
+from orders.services.store import (
+    SyncOutcome,
+    known_requirement_ids,
+    order_mark_gone,
+    order_store,
+)
 from orders.services.telnyx_data import OrderBundle, malformed, parse_timestamp
 from orders.telnyx import TelnyxClient, TelnyxError
 
 
-def _refresh(*, order_id: UUID | str, client: TelnyxClient | None) -> tuple[Order, str]:
+def _refresh(*, order_id: UUID | str, client: TelnyxClient | None) -> tuple[Order, SyncOutcome]:
     known = known_requirement_ids()
     with client_scope(client) as telnyx:
         try:
@@ -72,13 +77,14 @@ def _cached_sub_orders(order_id: UUID, *, named: set[UUID], status: str) -> list
 
 def order_apply_payload(
     *, payload: dict, client: TelnyxClient | None = None
-) -> tuple[Order | None, str]:
+) -> tuple[Order | None, SyncOutcome]:
     """Applies an order Telnyx pushed (a webhook's payload) to the cache.
 
-    Returns the order and what happened: "stale" (older than what we hold) or "unchanged"
-    (the version we hold) change nothing and ask Telnyx nothing; "created" / "updated" when the
-    payload was complete enough to store as it is (full phone numbers with their requirements,
-    sub orders we hold); "refreshed" when the order had to be fetched from Telnyx instead.
+    Returns the order and what happened (a SyncOutcome): STALE (older than what we hold) or
+    UNCHANGED (the version we hold) change nothing and ask Telnyx nothing; CREATED / UPDATED
+    when the payload was complete enough to store as it is (full phone numbers with their
+    requirements, sub orders we hold); REFRESHED when the order had to be fetched from Telnyx
+    instead.
     A failed fetch raises TelnyxError (after marking the order gone on a 404), and so does a
     payload that cannot be read (kind "malformed").
     """
@@ -90,10 +96,13 @@ def order_apply_payload(
         full = _has_full_numbers(payload)
     cached = Order.objects.filter(pk=order_id).first()
     if cached is not None and updated_at is not None and updated_at <= cached.updated_at:
-        return cached, "stale" if updated_at < cached.updated_at else "unchanged"
+        return (
+            cached,
+            SyncOutcome.STALE if updated_at < cached.updated_at else SyncOutcome.UNCHANGED,
+        )
     sub_orders = _cached_sub_orders(order_id, named=named, status=status) if full else None
     if sub_orders is None:
-        return _refresh(order_id=order_id, client=client)[0], "refreshed"
+        return _refresh(order_id=order_id, client=client)[0], SyncOutcome.REFRESHED
     known = known_requirement_ids()
     with malformed(f"order {order_id}"):
         definitions = definitions_fetch(

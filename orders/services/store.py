@@ -1,6 +1,7 @@
 """Storing fetched orders in the cache: one transaction for one order or a batch of them."""
 
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 from django.db import transaction
@@ -9,6 +10,20 @@ from django.utils import timezone
 from orders.models import Order, PhoneNumber, RequirementDefinition, RequirementValue, SubOrder
 from orders.services.telnyx_data import OrderBundle, OrderRows, malformed, order_rows
 from orders.services.upsert import upsert
+
+
+class SyncOutcome(StrEnum):
+    """What storing an order from Telnyx came to. Counted and mapped, never stored itself."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    # The version we hold: nothing rewritten.
+    UNCHANGED = "unchanged"
+    # Older than the version we hold: nothing written.
+    STALE = "stale"
+    # A pushed payload that could not be stored as it was: the order was fetched instead.
+    REFRESHED = "refreshed"
+
 
 # What order_rows() gives per number and per requirement value: compared with the cached row to skip
 # rewriting what did not change.
@@ -147,7 +162,9 @@ def _values_save(batch: list[OrderRows], synced_at: datetime, *, known: list[UUI
     upsert(RequirementValue, changed, unique=("phone_number_id", "requirement_id"))
 
 
-def orders_store(*, batch: list[OrderRows], synced_at: datetime) -> list[tuple[Order | None, str]]:
+def orders_store(
+    *, batch: list[OrderRows], synced_at: datetime
+) -> list[tuple[Order | None, SyncOutcome]]:
     """order_store() for several orders (distinct ids) at once: one transaction, and the same
     few statements for a batch as for one order, which is what makes the sync fast. Returns
     each order's (order, outcome) in the batch's order; the order is None when it was written
@@ -189,21 +206,24 @@ def orders_store(*, batch: list[OrderRows], synced_at: datetime) -> list[tuple[O
     results = []
     for id_ in ids:
         if id_ in stale:
-            results.append((cached[id_], "stale"))
+            results.append((cached[id_], SyncOutcome.STALE))
         elif id_ in unchanged:
-            results.append((cached[id_], "unchanged"))
+            results.append((cached[id_], SyncOutcome.UNCHANGED))
         else:
-            results.append((None, "updated" if id_ in cached else "created"))
+            outcome = SyncOutcome.UPDATED if id_ in cached else SyncOutcome.CREATED
+            results.append((None, outcome))
     return results
 
 
-def order_store(*, bundle: OrderBundle, synced_at: datetime | None = None) -> tuple[Order, str]:
+def order_store(
+    *, bundle: OrderBundle, synced_at: datetime | None = None
+) -> tuple[Order, SyncOutcome]:
     """Writes one fetched order into the cache in one transaction.
 
-    Returns the order and "created", "updated", "unchanged" or "stale" (Telnyx's `updated_at`
-    is older than what we hold: nothing is written). Sub orders, numbers and requirement values
-    missing from the bundle are deleted; numbers and values that did not change are not
-    rewritten, and a large order costs the same few queries as a small one.
+    Returns the order and a SyncOutcome: CREATED, UPDATED, UNCHANGED or STALE (Telnyx's
+    `updated_at` is older than what we hold: nothing is written). Sub orders, numbers and
+    requirement values missing from the bundle are deleted; numbers and values that did not
+    change are not rewritten, and a large order costs the same few queries as a small one.
     """
     with malformed(f"order {bundle.order.get('id')}"):
         rows = order_rows(bundle)

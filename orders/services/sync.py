@@ -18,7 +18,12 @@ from django.utils import timezone
 from orders.locks import lease
 from orders.models import Order, Status, SyncRun
 from orders.services.fetch import order_fetch
-from orders.services.store import known_requirement_ids, order_mark_gone, orders_store
+from orders.services.store import (
+    SyncOutcome,
+    known_requirement_ids,
+    order_mark_gone,
+    orders_store,
+)
 from orders.services.telnyx_data import OrderRows, malformed, order_rows, parse_timestamp
 from orders.telnyx import TelnyxClient, TelnyxError, get_client
 
@@ -117,7 +122,7 @@ class _Sync:
                     continue
                 if order_id in ids or order_id in self.in_flight:
                     # Listed twice: orders created meanwhile shift Telnyx's pages.
-                    self._counted("unchanged")
+                    self._counted(SyncOutcome.UNCHANGED)
                 else:
                     ids[order_id] = listed
             cached = {
@@ -134,7 +139,7 @@ class _Sync:
                     if len(self.in_flight) >= self.window:
                         self._collect(at_least=self.batch)
                 else:
-                    self._counted("unchanged")
+                    self._counted(SyncOutcome.UNCHANGED)
         while self.in_flight:
             self._collect(at_least=self.batch)
 
@@ -200,10 +205,10 @@ class _Sync:
                 self.known = self.known.union(rows.definitions)
             self._counted(outcome)
 
-    def _counted(self, outcome: str) -> None:
-        if outcome == "created":
+    def _counted(self, outcome: SyncOutcome) -> None:
+        if outcome == SyncOutcome.CREATED:
             self.run.created += 1
-        elif outcome == "updated":
+        elif outcome == SyncOutcome.UPDATED:
             self.run.updated += 1
         else:
             self.run.unchanged += 1
