@@ -36,9 +36,9 @@ LIST_PAGE_SIZE = 250
 # orders Telnyx lists, and the workers never wait for the listing.
 WINDOW_PER_WORKER = 6
 # The sync stores once this many orders per worker are fetched. A batch costs a commit and a few
-# statements whatever its size, so storing each order as it comes cost SQLite 3 times the CPU of
-# batches of 16. The rest of the window keeps every worker busy while a batch is stored: with
-# half the window (4 per worker) they sat idle 4% of the time, waiting for the calling thread.
+# statements whatever its size, so storing each order as it comes costs SQLite far more CPU than
+# storing batches. The rest of the window keeps every worker busy while a batch is stored: with
+# a smaller share of it left, they sat idle waiting for the calling thread.
 BATCH_PER_WORKER = 2
 # SyncRun.error keeps the first few messages; the log has all of them.
 MAX_ERRORS_KEPT = 5

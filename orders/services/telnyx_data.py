@@ -85,7 +85,8 @@ class OrderRows:
 
 
 # Requirement and sub order ids repeat on every number (Telnyx has a few hundred requirements):
-# each text is parsed once, where a UUID() per value was a fifth of reading an order.
+# each text is parsed once, not once per value, which made UUID() a large part of reading an
+# order.
 shared_uuid = lru_cache(maxsize=4096)(UUID)
 
 

@@ -20,8 +20,8 @@ def _driver_form(field: Field) -> Callable[[object], object] | None:
     kind = target.get_internal_type()
     postgresql = connection.vendor == "postgresql"
     if kind in ("UUIDField", "DateTimeField") and postgresql:
-        # orjson writes both, in C, as PostgreSQL reads them: str() and isoformat() in Python
-        # were 6% of the sync's CPU.
+        # orjson writes both, in C, as PostgreSQL reads them: no str() or isoformat() in Python
+        # for every value.
         return None
     if kind == "UUIDField":
         # SQLite stores the 32 hex digits.
@@ -95,7 +95,7 @@ def upsert(model: type[Model], rows: list[dict], *, unique: tuple[str, ...]) -> 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Every row in one JSON parameter, which PostgreSQL takes apart in C: psycopg dumps
-            # a VALUES list's parameters, or arrays, value by value in Python (2 ms an order).
+            # a VALUES list's parameters, or arrays, value by value in Python.
             # Text is not cast, so that a value too long for its column fails as on insert.
             columns = ", ".join(
                 f"(value->>{position})"
@@ -112,10 +112,10 @@ def upsert(model: type[Model], rows: list[dict], *, unique: tuple[str, ...]) -> 
             )
             return
         # Many rows a statement, not executemany's statement a row: every statement flushes
-        # the FTS5 index that the phone numbers' trigger writes to (3.5 times the CPU for 18
-        # numbers an order), and gives up and takes back the GIL. NULL rows pad each statement
-        # to a power of two, which WHERE drops (a row's first key, its identity, is never
-        # NULL): SQLite keeps every statement it prepared, and a dozen shapes serve every batch.
+        # the FTS5 index that the phone numbers' trigger writes to, and gives up and takes back
+        # the GIL. NULL rows pad each statement to a power of two, which WHERE drops (a row's
+        # first key, its identity, is never NULL): SQLite keeps every statement it prepared,
+        # and a dozen shapes serve every batch.
         width = len(names)
         row = f"({', '.join(['%s'] * width)})"
         limit = min(_SQLITE_MAX_ROWS, connection.features.max_query_params // width)
