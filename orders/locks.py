@@ -1,6 +1,6 @@
 """Leases on named jobs, kept in the database, so that two syncs never run at once.
 
-A lease is one SyncLock row. Taking it is a single atomic statement: an INSERT (the name is the
+A lease is one Lease row. Taking it is a single atomic statement: an INSERT (the name is the
 primary key, so of two racing inserts one fails), or, when the row is there but its lease has
 run out, an UPDATE ... WHERE expires_at < now (of two racing updates the second finds the row no
 longer expired). Both behave alike on SQLite and PostgreSQL and hold no transaction open. A
@@ -20,12 +20,12 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from orders.models import SyncLock
+from orders.models import Lease
 
 logger = logging.getLogger(__name__)
 
-# Long enough that a healthy holder renews it well before the end (see Lease.keep_alive), short
-# enough that a crashed one blocks the next run for minutes, not hours.
+# Long enough that a healthy holder renews it well before the end (see HeldLease.keep_alive),
+# short enough that a crashed one blocks the next run for minutes, not hours.
 DEFAULT_LEASE = timedelta(minutes=10)
 
 
@@ -56,7 +56,9 @@ def _clock(moment: datetime) -> str:
 
 
 @dataclass
-class Lease:
+class HeldLease:
+    """A lease we hold: renew it as we go, release it when done."""
+
     name: str
     holder: str
     duration: timedelta
@@ -72,7 +74,7 @@ class Lease:
     def renew(self, *, now: datetime | None = None) -> None:
         now = now or timezone.now()
         expires_at = now + self.duration
-        renewed = SyncLock.objects.filter(name=self.name, holder=self.holder).update(
+        renewed = Lease.objects.filter(name=self.name, holder=self.holder).update(
             expires_at=expires_at
         )
         if not renewed:
@@ -81,7 +83,7 @@ class Lease:
 
     def release(self) -> None:
         """Gives the lease up, unless someone else has taken it meanwhile (then it is theirs)."""
-        SyncLock.objects.filter(name=self.name, holder=self.holder).delete()
+        Lease.objects.filter(name=self.name, holder=self.holder).delete()
 
 
 def _holder() -> str:
@@ -91,7 +93,7 @@ def _holder() -> str:
 
 def lease_acquire(
     name: str, *, duration: timedelta | None = None, now: datetime | None = None
-) -> Lease:
+) -> HeldLease:
     """Takes the lease on `name` for `duration` (DEFAULT_LEASE), or raises LockHeld naming who
     has it."""
     duration = DEFAULT_LEASE if duration is None else duration
@@ -103,29 +105,29 @@ def lease_acquire(
         try:
             # A savepoint when the caller is in a transaction: a failed insert must not break it.
             with transaction.atomic():
-                SyncLock.objects.create(
+                Lease.objects.create(
                     name=name, holder=holder, acquired_at=now, expires_at=expires_at
                 )
         except IntegrityError:
             pass
         else:
             break
-        taken = SyncLock.objects.filter(name=name, expires_at__lt=now).update(
+        taken = Lease.objects.filter(name=name, expires_at__lt=now).update(
             holder=holder, acquired_at=now, expires_at=expires_at
         )
         if taken:
             logger.warning("%s: took over a lease that had run out", name)
             break
-        current = SyncLock.objects.filter(name=name).first()
+        current = Lease.objects.filter(name=name).first()
         if current is not None:
             raise LockHeld(name, current.holder, current.acquired_at, current.expires_at)
     else:
         raise LockHeld(name, "a holder that keeps coming and going", now, now)
-    return Lease(name=name, holder=holder, duration=duration, expires_at=expires_at)
+    return HeldLease(name=name, holder=holder, duration=duration, expires_at=expires_at)
 
 
 @contextmanager
-def lease(name: str, *, duration: timedelta | None = None) -> Iterator[Lease]:
+def lease(name: str, *, duration: timedelta | None = None) -> Iterator[HeldLease]:
     """`with lease("sync") as held:` ... `held.keep_alive()` ...; released however it ends."""
     held = lease_acquire(name, duration=duration)
     try:

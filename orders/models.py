@@ -190,7 +190,7 @@ class SyncRun(models.Model):
         return self.finished_at is not None and self.failed == 0 and not self.error
 
 
-class SyncLock(models.Model):
+class Lease(models.Model):
     """A lease on a named job (the sync): one row while someone holds it, see orders.locks.
 
     A lease rather than a database lock so that it works alike on SQLite and PostgreSQL, outlives
@@ -205,6 +205,16 @@ class SyncLock(models.Model):
         return f"{self.name} held by {self.holder}"
 
 
+class AuditOutcome(models.TextChoices):
+    """How an attempt recorded in the audit trail ended."""
+
+    SUCCESS = "success"
+    REFUSED = "refused", "Refused by Telnyx"
+    FAILED = "failed", "Not reached / upstream error"
+    GONE = "gone", "Gone upstream"
+    FORBIDDEN = "forbidden", "Refused locally"
+
+
 class AuditEntry(models.Model):
     """One attempt to change or refresh an order through the dashboard. Append-only."""
 
@@ -212,13 +222,6 @@ class AuditEntry(models.Model):
         UPDATE = "update", "Fix requirements"
         CANCEL = "cancel", "Cancel sub order"
         REFRESH = "refresh", "Refresh from Telnyx"
-
-    class Outcome(models.TextChoices):
-        SUCCESS = "success"
-        REFUSED = "refused", "Refused by Telnyx"
-        FAILED = "failed", "Not reached / upstream error"
-        GONE = "gone", "Gone upstream"
-        FORBIDDEN = "forbidden", "Refused locally"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(
@@ -234,7 +237,7 @@ class AuditEntry(models.Model):
     sent = models.JSONField(default=dict, blank=True, help_text="the request body sent to Telnyx")
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    outcome = models.CharField(max_length=16, choices=AuditOutcome.choices)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     telnyx_code = models.CharField(max_length=32, blank=True)
     telnyx_detail = models.TextField(blank=True)

@@ -13,9 +13,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from orders import selectors, services
+from orders import selectors
 from orders.forms import CancelSubOrderForm, ChangesForm, OrderFilterForm, RequirementsForm
 from orders.models import Order, Status, SubOrder
+from orders.services import actions
 
 VIEW_ORDERS = "orders.view_order"
 PAGE_SIZE = 50
@@ -178,7 +179,7 @@ def render_regions(request: HttpRequest, regions: list[str], context: dict) -> H
 
 
 def _changed(
-    request: HttpRequest, order_id: UUID, message: str, done: services.ActionDone
+    request: HttpRequest, order_id: UUID, message: str, done: actions.ActionDone
 ) -> HttpResponse:
     """After an action succeeded: the order page again (POST, then redirect), or with HTMX every
     region of it that may have changed, and the event other open panels refresh on."""
@@ -214,10 +215,10 @@ def order_requirements(request: HttpRequest, order_id: UUID) -> HttpResponse:
     if form.is_valid():
         reference, changes = form.customer_reference_change(), form.requirement_changes()
         try:
-            done = services.order_update(
+            done = actions.order_update(
                 order=detail.order, user=request.user, customer_reference=reference, changes=changes
             )
-        except services.ActionFailed as failed:
+        except actions.ActionFailed as failed:
             form.add_upstream_errors(failed.problems)
             failure = failed
             # A 404 flags the order as gone: the panel says so.
@@ -245,10 +246,10 @@ def sub_order_cancel(request: HttpRequest, sub_order_id: UUID) -> HttpResponse:
     # A sub order that is not pending is refused (and audited) whatever the form says.
     if request.method == "POST" and (form.is_valid() or sub_order.status != Status.PENDING):
         try:
-            done = services.sub_order_cancel(
+            done = actions.sub_order_cancel(
                 sub_order=sub_order, user=request.user, reason=form.cleaned_data.get("reason", "")
             )
-        except services.ActionFailed as failed:
+        except actions.ActionFailed as failed:
             failure = failed
         else:
             message = (
@@ -272,8 +273,8 @@ def sub_order_cancel(request: HttpRequest, sub_order_id: UUID) -> HttpResponse:
 def order_refresh(request: HttpRequest, order_id: UUID) -> HttpResponse:
     order = get_object_or_404(Order, pk=order_id)
     try:
-        done = services.order_refresh_by(order=order, user=request.user)
-    except services.ActionFailed as failed:
+        done = actions.order_refresh(order=order, user=request.user)
+    except actions.ActionFailed as failed:
         if not request.htmx:
             # The page's Refresh button is the retry.
             messages.error(request, failed.message)

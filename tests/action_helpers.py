@@ -6,10 +6,8 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
-from orders.models import AuditEntry, Order
+from orders.models import AuditOutcome, Order
 from orders.selectors import RequirementSummary, order_detail, order_requirements
-
-Outcome = AuditEntry.Outcome
 
 
 def marked_gone(snapshot: dict) -> bool:
@@ -55,7 +53,7 @@ FAILURES = [
         "400",
         400,
         errors("10015", "Bad Request", "The request body must be a JSON object.", pointer="/"),
-        Outcome.REFUSED,
+        AuditOutcome.REFUSED,
         "10015",
         "Telnyx refused it (HTTP 400): The request body must be a JSON object. Nothing",
         retryable=False,
@@ -66,7 +64,7 @@ FAILURES = [
         errors(
             "10009", "Authentication failed", "The required authentication headers were invalid."
         ),
-        Outcome.REFUSED,
+        AuditOutcome.REFUSED,
         "10009",
         "Telnyx refused the dashboard's credentials (HTTP 401)",
         retryable=False,
@@ -75,7 +73,7 @@ FAILURES = [
         "403",
         403,
         errors("10010", "Authorization failed", "The API key may not do this."),
-        Outcome.REFUSED,
+        AuditOutcome.REFUSED,
         "10010",
         "Telnyx refused the dashboard's credentials (HTTP 403)",
         retryable=False,
@@ -84,7 +82,7 @@ FAILURES = [
         "404",
         404,
         errors("10005", "Resource not found", "The requested resource could not be found."),
-        Outcome.GONE,
+        AuditOutcome.GONE,
         "10005",
         "no longer knows this",
         retryable=False,
@@ -93,7 +91,7 @@ FAILURES = [
         "429",
         429,
         errors("10011", "Too many requests", "You have exceeded the allowed requests."),
-        Outcome.FAILED,
+        AuditOutcome.FAILED,
         "10011",
         "Nothing was changed; try again",
         retryable=True,
@@ -103,7 +101,7 @@ FAILURES = [
         "500",
         500,
         errors("10007", "Unexpected error", "An unexpected error occurred."),
-        Outcome.FAILED,
+        AuditOutcome.FAILED,
         "10007",
         "Nothing was changed; try again",
         retryable=True,
@@ -112,7 +110,7 @@ FAILURES = [
         "timeout",
         None,
         requests.ReadTimeout("read timed out"),
-        Outcome.FAILED,
+        AuditOutcome.FAILED,
         "",
         "Telnyx did not answer in time. Nothing was changed",
         retryable=True,
@@ -121,7 +119,7 @@ FAILURES = [
         "refused connection",
         None,
         requests.ConnectionError("connection refused"),
-        Outcome.FAILED,
+        AuditOutcome.FAILED,
         "",
         "Could not connect to Telnyx. Nothing was changed",
         retryable=True,
@@ -130,7 +128,7 @@ FAILURES = [
         "malformed JSON",
         200,
         '{"data": {"id": "',
-        Outcome.FAILED,
+        AuditOutcome.FAILED,
         "",
         "Telnyx sent an unexpected answer",
         retryable=True,

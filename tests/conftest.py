@@ -254,7 +254,7 @@ def webhook_signer(settings) -> WebhookSigner:
 def synced(telnyx_settings, sandbox, db):
     """The sandbox's orders cached by the real sync; returns the sandbox, its request log
     cleared so a test sees only what it caused."""
-    from orders.services import orders_sync
+    from orders.services.sync import orders_sync
 
     orders_sync()
     sandbox.requests.clear()

@@ -9,12 +9,11 @@ from django.test import Client
 from django.urls import reverse
 
 from orders.forms import requirement_field_name
-from orders.models import AuditEntry, RequirementDefinition, Status, SubOrder
+from orders.models import AuditEntry, AuditOutcome, RequirementDefinition, Status, SubOrder
 from orders.selectors import order_detail, order_requirements
 from tests.action_helpers import other_customer_type, pending_requirement, requirement
 
 HTMX = {"HX-Request": "true"}
-Outcome = AuditEntry.Outcome
 
 
 def form_data(order, **values) -> dict:
@@ -209,7 +208,7 @@ def test_telnyx_refusal_shows_next_to_its_field_and_keeps_what_was_typed(
     assert input_value(body, "customer_reference") == "Typed ref"
     assert "Telnyx refused the values marked below, so nothing was changed." in body
     assert ">Retry</button>" not in body
-    assert AuditEntry.objects.get().outcome == Outcome.REFUSED
+    assert AuditEntry.objects.get().outcome == AuditOutcome.REFUSED
     if htmx:
         assert "HX-Trigger" not in response
         assert 'id="history"' in body and 'id="numbers"' not in body
@@ -320,7 +319,7 @@ def test_forged_cancel_of_a_sub_order_not_pending_is_refused_without_calling_tel
     assert response.status_code == (200 if htmx else 422)
     assert f"This sub order is {sub_order.status}, not pending" in response.content.decode()
     assert synced.requests == []
-    assert AuditEntry.objects.get().outcome == Outcome.FORBIDDEN
+    assert AuditEntry.objects.get().outcome == AuditOutcome.FORBIDDEN
 
 
 # --- permissions and CSRF -------------------------------------------------------------------

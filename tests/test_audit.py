@@ -8,12 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import AuditEntry
+from orders.models import AuditEntry, AuditOutcome
 from orders.selectors import HISTORY_SHOWN, order_history
-from orders.services import ActionFailed, sub_order_cancel
+from orders.services.actions import ActionFailed, sub_order_cancel
 from webhooks.models import WebhookEvent
-
-Outcome = AuditEntry.Outcome
 
 
 def entry(order_id, **fields) -> AuditEntry:
@@ -22,7 +20,7 @@ def entry(order_id, **fields) -> AuditEntry:
             "username": "manager",
             "action": AuditEntry.Action.CANCEL,
             "order_id": order_id,
-            "outcome": Outcome.REFUSED,
+            "outcome": AuditOutcome.REFUSED,
             "http_status": 422,
             "telnyx_code": "10015",
             "telnyx_detail": "/status: Only pending sub number orders can be cancelled",

@@ -3,7 +3,7 @@ open; both show it without a reload, keeping what was typed and the filters set.
 
 import pytest
 
-from orders import services
+from orders.services import sync
 from tests.conftest import login
 
 pytestmark = pytest.mark.browser
@@ -19,7 +19,7 @@ def test_open_pages_follow_an_order_completed_in_the_sandbox(
     settings,
 ):
     settings.CHANGES_POLL_SECONDS = 1
-    services.orders_sync()
+    sync.orders_sync()
     order_id = next(id_ for id_, o in webhook_sandbox.orders.items() if o["status"] == "pending")
     order_url = f"/orders/{order_id}/"
     login(page, "manager")

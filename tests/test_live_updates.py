@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from orders import services
 from orders.models import Order
 from orders.selectors import change_token, orders_change_token, orders_changed_since
+from orders.services import sync
 
 pytestmark = pytest.mark.django_db
 
@@ -36,24 +36,24 @@ def touch(order: Order, *, minutes: float = 0) -> Order:
 
 
 def test_sync_that_changes_nothing_moves_no_change_token(telnyx_settings, sandbox):
-    services.orders_sync()
+    sync.orders_sync()
     token = orders_change_token()
     assert token > 0
 
-    run = services.orders_sync()
+    run = sync.orders_sync()
 
     assert run.updated == 0 and run.unchanged == 20
     assert orders_changed_since(since=token) is None
 
 
 def test_order_changed_upstream_moves_its_token_and_only_its_own(telnyx_settings, sandbox):
-    services.orders_sync()
+    sync.orders_sync()
     token = orders_change_token()
     pending = [id_ for id_, order in sandbox.orders.items() if order["status"] == "pending"]
     completed, untouched = pending[0], pending[1]
     sandbox.complete_order(completed)
 
-    services.orders_sync()
+    sync.orders_sync()
 
     assert orders_changed_since(since=token) is not None
     assert orders_changed_since(since=token, order_id=completed) is not None
@@ -61,12 +61,12 @@ def test_order_changed_upstream_moves_its_token_and_only_its_own(telnyx_settings
 
 
 def test_order_gone_upstream_counts_as_changed(telnyx_settings, sandbox):
-    services.orders_sync()
+    sync.orders_sync()
     order_id = next(iter(sandbox.orders))
     token = orders_change_token(order_id=order_id)
     sandbox.faults.order_faults[order_id] = "404"
 
-    services.orders_sync(order_id=order_id)
+    sync.orders_sync(order_id=order_id)
 
     assert orders_changed_since(since=token, order_id=order_id) is not None
 

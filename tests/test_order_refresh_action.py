@@ -1,4 +1,4 @@
-"""Refresh from Telnyx: order_refresh_by (audited, every upstream failure) and its view, open to
+"""Refresh from Telnyx: order_refresh (audited, every upstream failure) and its view, open to
 everyone who may browse orders."""
 
 import json
@@ -6,12 +6,11 @@ import json
 import pytest
 from django.urls import reverse
 
-from orders.models import AuditEntry, Order, Status
-from orders.services import ActionFailed, order_refresh_by
+from orders.models import AuditEntry, AuditOutcome, Order, Status
+from orders.services.actions import ActionFailed, order_refresh
 from tests.action_helpers import FAILURES, Failure, marked_gone
 from tests.conftest import FAKE_TELNYX
 
-Outcome = AuditEntry.Outcome
 HTMX = {"HX-Request": "true"}
 
 
@@ -23,13 +22,17 @@ def test_refresh_pulls_the_order_again_and_records_before_and_after(synced, supp
     order = pending_order()
     synced.complete_order(str(order.pk))
 
-    done = order_refresh_by(order=order, user=support_user)
+    done = order_refresh(order=order, user=support_user)
 
     assert done.order.status == Status.SUCCESS
     assert done.order.synced_at > order.synced_at
     assert Order.objects.get(pk=order.pk).status == Status.SUCCESS
     entry = AuditEntry.objects.get()
-    assert (entry.action, entry.outcome, entry.username) == ("refresh", Outcome.SUCCESS, "support")
+    assert (entry.action, entry.outcome, entry.username) == (
+        "refresh",
+        AuditOutcome.SUCCESS,
+        "support",
+    )
     assert entry.sent == {"method": "GET", "path": f"/number_orders/{order.pk}"}
     assert (entry.before["status"], entry.after["status"]) == ("pending", "success")
     assert entry.after["updated_at"] > entry.before["updated_at"]
@@ -44,11 +47,11 @@ def test_refresh_failure_changes_nothing_and_is_audited(
     before = cache_snapshot(order.pk)
 
     with pytest.raises(ActionFailed) as caught:
-        order_refresh_by(order=order, user=support_user)
+        order_refresh(order=order, user=support_user)
 
     assert failure.message in caught.value.message
     after = cache_snapshot(order.pk)
-    assert marked_gone(after) is (failure.outcome == Outcome.GONE)
+    assert marked_gone(after) is (failure.outcome == AuditOutcome.GONE)
     marked_gone(before)
     assert after == before
     entry = AuditEntry.objects.get()
@@ -77,7 +80,7 @@ def test_refresh_without_javascript_redirects_to_the_order_with_a_message(synced
 
     assert response.redirect_chain == [(url, 302)]
     assert "Refreshed from Telnyx." in response.content.decode()
-    assert AuditEntry.objects.get().outcome == Outcome.SUCCESS
+    assert AuditEntry.objects.get().outcome == AuditOutcome.SUCCESS
 
 
 def test_refresh_with_htmx_swaps_the_order_regions_and_announces_the_change(synced, support_client):

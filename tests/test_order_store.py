@@ -13,7 +13,8 @@ from orders.models import (
     RequirementValue,
     SubOrder,
 )
-from orders.services import OrderBundle, order_store
+from orders.services.store import SyncOutcome, order_store
+from orders.services.telnyx_data import OrderBundle
 from orders.telnyx import TelnyxError
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +139,7 @@ def definition(requirement_id: str, field_type: str, label: str = "Label") -> di
 def test_first_store_creates_order_sub_orders_numbers_and_values():
     order, outcome = order_store(bundle=bundle([number(0), number(1, address="addr-1")]))
 
-    assert outcome == "created"
+    assert outcome == SyncOutcome.CREATED
     assert order == Order.objects.get(pk=ORDER_ID)
     assert order.customer_reference == "REF-001"
     assert order.updated_at == when(T0)
@@ -198,7 +199,7 @@ def test_same_version_again_is_unchanged_and_rewrites_no_number(django_assert_ma
     with django_assert_max_num_queries(5):
         order, outcome = order_store(bundle=bundle([number(0), number(1)]), synced_at=second_sync)
 
-    assert outcome == "unchanged"
+    assert outcome == SyncOutcome.UNCHANGED
     stored = Order.objects.get()
     assert (stored.synced_at, stored.changed_at) == (second_sync, first_sync)
     assert set(PhoneNumber.objects.values_list("synced_at", flat=True)) == {first_sync}
@@ -209,7 +210,7 @@ def test_equal_version_with_different_fields_is_still_written():
 
     order, outcome = order_store(bundle=bundle([number(0)], reference="NEW"))
 
-    assert outcome == "updated"
+    assert outcome == SyncOutcome.UPDATED
     assert Order.objects.get().customer_reference == "NEW"
 
 
@@ -220,7 +221,7 @@ def test_newer_version_updates_what_changed_and_leaves_the_rest(django_assert_ma
 
     order, outcome = order_store(bundle=bundle(changed, updated_at=T1, reference="REF-002"))
 
-    assert outcome == "updated"
+    assert outcome == SyncOutcome.UPDATED
     assert order.customer_reference == "REF-002"
     assert order.numbers_awaiting == 1
     assert Order.objects.get().updated_at == when(T1)
@@ -241,7 +242,7 @@ def test_older_version_is_stale_and_writes_nothing():
 
     order, outcome = order_store(bundle=bundle([number(0)], updated_at=T0, reference="OLDER"))
 
-    assert outcome == "stale"
+    assert outcome == SyncOutcome.STALE
     stored = Order.objects.get()
     assert (stored.customer_reference, stored.updated_at, stored.synced_at) == (
         "REF-001",
@@ -304,7 +305,7 @@ def test_storing_again_clears_the_gone_mark_and_counts_as_a_change():
 
     order, outcome = order_store(bundle=bundle([number(0)]), synced_at=found_again)
 
-    assert outcome == "unchanged"
+    assert outcome == SyncOutcome.UNCHANGED
     stored = Order.objects.get()
     assert (stored.gone_at, stored.changed_at) == (None, found_again)
 
@@ -336,7 +337,7 @@ def test_queries_do_not_grow_with_the_number_count(count, django_assert_max_num_
             bundle=bundle(_many(count, registration="X", address="b", met=True), updated_at=T1)
         )
 
-    assert outcome == "updated"
+    assert outcome == SyncOutcome.UPDATED
     assert set(PhoneNumber.objects.values_list("requirements_met", flat=True)) == {True}
     assert set(RequirementValue.objects.values_list("field_value", flat=True)) == {"X", "b"}
     assert RequirementValue.objects.count() == 2 * count

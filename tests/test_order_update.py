@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from orders.models import AuditEntry, Order, RequirementValue
+from orders.models import AuditEntry, AuditOutcome, Order, RequirementValue
 from orders.selectors import RequirementSummary
-from orders.services import ActionFailed, order_update
+from orders.services.actions import ActionFailed, order_update
 from tests.action_helpers import (
     FAILURES,
     Failure,
@@ -18,8 +18,6 @@ from tests.action_helpers import (
     requirement,
 )
 from tests.conftest import FAKE_TELNYX, SANDBOX_KEY
-
-Outcome = AuditEntry.Outcome
 
 
 def patches(sandbox) -> list:
@@ -56,7 +54,7 @@ def test_update_sends_only_the_changed_value_and_caches_telnyx_answer(synced, ma
     assert open_values(order, summary) == {(new, "pending-approval")}
     entry = AuditEntry.objects.get()
     assert entry == done.entry
-    assert (entry.action, entry.outcome, entry.http_status) == ("update", Outcome.SUCCESS, 200)
+    assert (entry.action, entry.outcome, entry.http_status) == ("update", AuditOutcome.SUCCESS, 200)
     assert (entry.user, entry.username, entry.order_id) == (manager_user, "manager", order.pk)
     assert entry.sent == {"method": "PATCH", "path": f"/number_orders/{order.pk}", "body": body}
     assert entry.before == {str(summary.requirement_id): summary.current_value}
@@ -100,7 +98,11 @@ def test_refusal_is_placed_on_the_requirement_sent_at_the_index_it_points_at(
     assert not failed.retryable
     assert cache_snapshot(order.pk) == before
     entry = AuditEntry.objects.get()
-    assert (entry.outcome, entry.http_status, entry.telnyx_code) == (Outcome.REFUSED, 422, "10015")
+    assert (entry.outcome, entry.http_status, entry.telnyx_code) == (
+        AuditOutcome.REFUSED,
+        422,
+        "10015",
+    )
     assert entry.telnyx_detail.startswith("/regulatory_requirements/1/field_value: ")
     assert entry.after == {}
 
@@ -133,7 +135,7 @@ def test_order_gone_upstream_is_marked_gone_and_nothing_else_changes(
     assert marked_gone(after)
     assert not marked_gone(before)
     assert after == before
-    assert AuditEntry.objects.get().outcome == Outcome.GONE
+    assert AuditEntry.objects.get().outcome == AuditOutcome.GONE
 
 
 @pytest.mark.parametrize("failure", FAILURES, ids=lambda failure: failure.name)
@@ -157,7 +159,7 @@ def test_upstream_failure_changes_nothing_and_is_audited(
     assert failure.message in failed.message
     assert failed.retryable is failure.retryable
     after = cache_snapshot(order.pk)
-    assert marked_gone(after) is (failure.outcome == Outcome.GONE)
+    assert marked_gone(after) is (failure.outcome == AuditOutcome.GONE)
     marked_gone(before)
     assert after == before
     entry = AuditEntry.objects.get()
@@ -195,5 +197,5 @@ def test_accepted_change_counts_as_done_when_the_order_cannot_be_fetched_afterwa
     assert not done.stored
     assert cache_snapshot(order.pk) == before
     entry = AuditEntry.objects.get()
-    assert entry.outcome == Outcome.SUCCESS
+    assert entry.outcome == AuditOutcome.SUCCESS
     assert entry.after == {"customer_reference": "NEW"}

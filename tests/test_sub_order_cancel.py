@@ -4,13 +4,11 @@ pending or already being cancelled, and every upstream failure; each attempt is 
 import pytest
 
 from orders.locks import lease
-from orders.models import AuditEntry, PhoneNumber, Status, SubOrder
+from orders.models import AuditEntry, AuditOutcome, PhoneNumber, Status, SubOrder
 from orders.selectors import order_detail
-from orders.services import ActionFailed, sub_order_cancel
+from orders.services.actions import ActionFailed, sub_order_cancel
 from tests.action_helpers import FAILURES, Failure
 from tests.conftest import FAKE_TELNYX
-
-Outcome = AuditEntry.Outcome
 
 
 def cached_sub_order(status: str) -> SubOrder:
@@ -52,7 +50,7 @@ def test_cancel_of_a_pending_sub_order_drops_its_numbers_and_recaches_its_order(
         )
     ) == {"cancelled"}
     entry = AuditEntry.objects.get()
-    assert (entry.action, entry.outcome, entry.http_status) == ("cancel", Outcome.SUCCESS, 200)
+    assert (entry.action, entry.outcome, entry.http_status) == ("cancel", AuditOutcome.SUCCESS, 200)
     assert (entry.order_id, entry.sub_order_id) == (sub_order.order_id, sub_order.pk)
     assert entry.reason == "Customer withdrew"
     assert entry.sent == {"method": "PATCH", "path": f"/sub_number_orders/{sub_order.pk}/cancel"}
@@ -74,7 +72,11 @@ def test_cancel_refused_for_non_pending_sub_order_without_calling_telnyx(
     assert synced.requests == []
     assert cache_snapshot(sub_order.order_id) == before
     entry = AuditEntry.objects.get()
-    assert (entry.outcome, entry.http_status, entry.reason) == (Outcome.FORBIDDEN, None, "forged")
+    assert (entry.outcome, entry.http_status, entry.reason) == (
+        AuditOutcome.FORBIDDEN,
+        None,
+        "forged",
+    )
 
 
 def test_second_cancel_of_the_same_sub_order_is_refused_without_calling_telnyx(
@@ -90,8 +92,8 @@ def test_second_cancel_of_the_same_sub_order_is_refused_without_calling_telnyx(
 
     assert len(cancel_requests(synced)) == 1
     assert list(AuditEntry.objects.order_by("id").values_list("outcome", flat=True)) == [
-        Outcome.SUCCESS,
-        Outcome.FORBIDDEN,
+        AuditOutcome.SUCCESS,
+        AuditOutcome.FORBIDDEN,
     ]
 
 
@@ -103,7 +105,7 @@ def test_cancel_while_another_cancel_of_it_is_under_way_is_refused(synced, manag
 
     assert "being cancelled already" in caught.value.message
     assert synced.requests == []
-    assert AuditEntry.objects.get().outcome == Outcome.FORBIDDEN
+    assert AuditEntry.objects.get().outcome == AuditOutcome.FORBIDDEN
 
 
 def test_cancel_telnyx_refuses_leaves_the_cache_as_it_was(synced, manager_user, cache_snapshot):
@@ -118,7 +120,11 @@ def test_cancel_telnyx_refuses_leaves_the_cache_as_it_was(synced, manager_user, 
     assert "Only pending sub number orders can be cancelled" in caught.value.message
     assert cache_snapshot(sub_order.order_id) == before
     entry = AuditEntry.objects.get()
-    assert (entry.outcome, entry.http_status, entry.telnyx_code) == (Outcome.REFUSED, 422, "10015")
+    assert (entry.outcome, entry.http_status, entry.telnyx_code) == (
+        AuditOutcome.REFUSED,
+        422,
+        "10015",
+    )
     assert entry.telnyx_detail.startswith("/status: Only pending")
 
 

@@ -1,4 +1,4 @@
-"""Fetching orders from Telnyx into the cache: order_fetch, order_refresh, order_apply_payload
+"""Fetching orders from Telnyx into the cache: order_fetch, order_reload, order_apply_payload
 and orders_sync, against a recording fake client and against the live sandbox."""
 
 import copy
@@ -6,9 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import DataError
 
-from orders import services
 from orders.models import (
     Order,
     PhoneNumber,
@@ -18,7 +16,11 @@ from orders.models import (
     SubOrder,
     SyncRun,
 )
-from orders.services import order_apply_payload, order_fetch, order_refresh, orders_sync
+from orders.services import sync
+from orders.services.fetch import order_fetch
+from orders.services.refresh import order_apply_payload, order_reload
+from orders.services.store import SyncOutcome
+from orders.services.sync import orders_sync
 from orders.telnyx import TelnyxClient, TelnyxError, get_client
 from tests.conftest import SANDBOX_KEY
 
@@ -205,45 +207,42 @@ def test_one_failing_order_counts_as_failed_and_the_rest_are_stored(telnyx_setti
 
 
 @pytest.mark.django_db
-def test_order_the_database_refuses_fails_alone(telnyx_settings, sandbox, monkeypatch):
+def test_order_the_database_refuses_fails_alone(telnyx_settings, sandbox):
     """Orders finished together are stored together; when the database refuses the batch,
     its orders are stored one by one so that only the culprit fails."""
     refused = order_ids(sandbox, "success")[0]
-    store = services._store
-
-    def refusing(batch, synced_at):
-        if uuid.UUID(refused) in {rows.order["id"] for rows in batch}:
-            raise DataError("value too long for type character varying(16)")
-        return store(batch, synced_at)
-
-    monkeypatch.setattr(services, "_store", refusing)
+    # A sub order without a status: the database refuses its row (the column is NOT NULL).
+    sub_order_id = sandbox.orders[refused]["sub_number_orders_ids"][0]
+    sandbox.sub_orders[sub_order_id]["status"] = None
     sandbox.faults.latency = 0.01  # lets fetches finish together, so batches form
 
     run = orders_sync(concurrency=4)
 
     assert (run.created, run.failed) == (19, 1)
-    assert f"order {refused}: not stored: value too long" in run.error
+    assert f"order {refused}: not stored: " in run.error
+    assert "status" in run.error
+    assert not Order.objects.filter(pk=refused).exists()
 
 
 @pytest.mark.django_db
-def test_orders_are_stored_in_batches_not_one_by_one(telnyx_settings, sandbox, monkeypatch):
+def test_orders_are_stored_in_batches_not_one_by_one(telnyx_settings, sandbox):
     """A batch costs a commit and a few statements whatever its size: the sync waits for
     `BATCH_PER_WORKER` orders per worker before storing (all that are left, at the end)."""
-    sizes = []
-    store = services._store
-
-    def recording(batch, synced_at):
-        sizes.append(len(batch))
-        return store(batch, synced_at)
-
-    monkeypatch.setattr(services, "_store", recording)
+    # Progress is reported after each batch is committed, once per order in it: the orders
+    # cached at each report grow a batch at a time.
+    cached = []
     sandbox.faults.latency = 0.01
 
-    run = orders_sync(concurrency=4)
+    run = orders_sync(
+        concurrency=4, progress=lambda done, total: cached.append(Order.objects.count())
+    )
 
     assert run.created == 20
+    assert len(cached) == 20
+    totals = sorted(set(cached))
+    sizes = [after - before for before, after in zip([0, *totals], totals, strict=False)]
     assert sum(sizes) == 20
-    assert min(sizes[:-1]) >= 4 * services.BATCH_PER_WORKER
+    assert min(sizes[:-1]) >= 4 * sync.BATCH_PER_WORKER
 
 
 @pytest.mark.django_db
@@ -286,32 +285,32 @@ def test_sync_marks_an_order_gone_when_telnyx_no_longer_has_it(synced):
     assert Order.objects.exclude(pk=vanished).filter(gone_at__isnull=False).count() == 0
 
 
-def test_refresh_of_an_order_telnyx_lost_marks_it_gone_and_raises(synced):
+def test_reload_of_an_order_telnyx_lost_marks_it_gone_and_raises(synced):
     order_id = order_ids(synced, "success")[0]
     synced.faults.order_faults[order_id] = "404"
 
     with pytest.raises(TelnyxError) as raised:
-        order_refresh(order_id=order_id)
+        order_reload(order_id=order_id)
 
     assert raised.value.status == 404
     assert Order.objects.get(pk=order_id).gone_at is not None
 
 
-def test_refresh_clears_the_gone_mark_when_the_order_is_back(synced):
+def test_reload_clears_the_gone_mark_when_the_order_is_back(synced):
     order_id = order_ids(synced, "success")[0]
     Order.objects.filter(pk=order_id).update(gone_at=datetime(2026, 11, 1, tzinfo=UTC))
 
-    order = order_refresh(order_id=order_id)
+    order = order_reload(order_id=order_id)
 
     assert order.gone_at is None
     assert Order.objects.get(pk=order_id).gone_at is None
 
 
 @pytest.mark.django_db
-def test_refresh_stores_an_order_not_cached_yet(telnyx_settings, sandbox):
+def test_reload_stores_an_order_not_cached_yet(telnyx_settings, sandbox):
     order_id = order_ids(sandbox, "pending")[0]
 
-    order = order_refresh(order_id=order_id)
+    order = order_reload(order_id=order_id)
 
     assert str(order.id) == order_id
     assert order.phone_numbers.count() == len(sandbox.orders[order_id]["phone_numbers"])
@@ -344,7 +343,7 @@ def test_sync_of_one_order_fetches_just_that_one(telnyx_settings, sandbox):
 
 @pytest.mark.django_db
 def test_sync_walks_every_page_of_the_listing(telnyx_settings, sandbox, monkeypatch):
-    monkeypatch.setattr(services, "LIST_PAGE_SIZE", 7)
+    monkeypatch.setattr(sync, "LIST_PAGE_SIZE", 7)
 
     run = orders_sync()
 
@@ -374,7 +373,7 @@ def test_fetches_in_flight_stay_within_a_window_whatever_the_order_count(
     outstanding = {"now": 0, "most": 0}
     clients = []
 
-    class CountingPool(services.ThreadPoolExecutor):
+    class CountingPool(sync.ThreadPoolExecutor):
         def submit(self, fn, /, *args, **kwargs):
             outstanding["now"] += 1
             outstanding["most"] = max(outstanding["most"], outstanding["now"])
@@ -386,13 +385,13 @@ def test_fetches_in_flight_stay_within_a_window_whatever_the_order_count(
         clients.append(get_client())
         return clients[-1]
 
-    monkeypatch.setattr(services, "ThreadPoolExecutor", CountingPool)
-    monkeypatch.setattr(services, "get_client", counting_client)
+    monkeypatch.setattr(sync, "ThreadPoolExecutor", CountingPool)
+    monkeypatch.setattr(sync, "get_client", counting_client)
 
     run = orders_sync(concurrency=2)
 
     assert run.created == 20
-    assert 2 <= outstanding["most"] <= 2 * services.WINDOW_PER_WORKER
+    assert 2 <= outstanding["most"] <= 2 * sync.WINDOW_PER_WORKER
     # One for the listing, one per worker thread.
     assert len(clients) <= 1 + 2
 
@@ -420,7 +419,7 @@ def test_payload_older_than_the_cache_changes_nothing_and_asks_nothing(synced):
         payload=payload_of(synced, order_id, updated_at=old, customer_reference="OLD")
     )
 
-    assert outcome == "stale"
+    assert outcome == SyncOutcome.STALE
     assert Order.objects.get(pk=order_id).customer_reference == cached.customer_reference
     assert synced.requests[before:] == []
 
@@ -431,7 +430,7 @@ def test_payload_of_the_version_we_hold_is_unchanged(synced):
 
     order, outcome = order_apply_payload(payload=payload_of(synced, order_id))
 
-    assert (str(order.id), outcome) == (order_id, "unchanged")
+    assert (str(order.id), outcome) == (order_id, SyncOutcome.UNCHANGED)
     assert synced.requests[before:] == []
 
 
@@ -449,7 +448,7 @@ def test_full_payload_with_known_sub_orders_is_stored_without_asking_telnyx(sync
 
     order, outcome = order_apply_payload(payload=payload)
 
-    assert outcome == "updated"
+    assert outcome == SyncOutcome.UPDATED
     assert order.customer_reference == "FROM-WEBHOOK"
     value = RequirementValue.objects.get(
         phone_number__telnyx_id=first["id"],
@@ -482,7 +481,7 @@ def test_partial_payload_is_refreshed_from_telnyx(synced, cut):
 
     order, outcome = order_apply_payload(payload=payload)
 
-    assert outcome == "refreshed"
+    assert outcome == SyncOutcome.REFRESHED
     assert fetched(synced, before) == [order_id]
     assert order.phone_numbers.count() == len(synced.orders[order_id]["phone_numbers"])
 
@@ -499,7 +498,7 @@ def test_completion_payload_refreshes_sub_orders_still_pending_in_the_cache(sync
 
     order, outcome = order_apply_payload(payload=copy.deepcopy(completed))
 
-    assert outcome == "refreshed"
+    assert outcome == SyncOutcome.REFRESHED
     assert fetched(synced, before) == [order_id]
     assert order.status == Status.SUCCESS
     assert not SubOrder.objects.filter(order_id=order_id, status=Status.PENDING).exists()
@@ -510,5 +509,5 @@ def test_payload_for_an_order_never_cached_is_fetched(db, telnyx_settings, sandb
 
     order, outcome = order_apply_payload(payload=payload_of(sandbox, order_id))
 
-    assert (str(order.id), outcome) == (order_id, "refreshed")
+    assert (str(order.id), outcome) == (order_id, SyncOutcome.REFRESHED)
     assert SubOrder.objects.filter(order_id=order_id).count() > 0

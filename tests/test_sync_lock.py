@@ -11,9 +11,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from orders import locks, services
+from orders import locks
 from orders.locks import LockHeld, LockLost, lease, lease_acquire
-from orders.models import Order, SyncLock, SyncRun
+from orders.models import Lease, Order, SyncRun
+from orders.services import sync
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def test_second_acquirer_is_refused_naming_the_holder():
 
     assert refused.value.holder == first.holder
     assert first.holder in str(refused.value)
-    assert SyncLock.objects.get().holder == first.holder
+    assert Lease.objects.get().holder == first.holder
 
 
 def test_leases_on_different_names_do_not_exclude_each_other():
@@ -36,7 +37,7 @@ def test_leases_on_different_names_do_not_exclude_each_other():
 
     other = lease_acquire("other job")
 
-    assert SyncLock.objects.get(name="other job").holder == other.holder
+    assert Lease.objects.get(name="other job").holder == other.holder
 
 
 def test_released_lease_can_be_taken_again():
@@ -45,14 +46,14 @@ def test_released_lease_can_be_taken_again():
 
     again = lease_acquire("job")
 
-    assert SyncLock.objects.get().holder == again.holder
+    assert Lease.objects.get().holder == again.holder
 
 
 def test_lease_is_released_when_the_work_fails():
     with pytest.raises(RuntimeError), lease("job"):
         raise RuntimeError("boom")
 
-    assert not SyncLock.objects.exists()
+    assert not Lease.objects.exists()
 
 
 def test_expired_lease_is_taken_over():
@@ -60,7 +61,7 @@ def test_expired_lease_is_taken_over():
 
     taker = lease_acquire("job")
 
-    row = SyncLock.objects.get()
+    row = Lease.objects.get()
     assert row.holder == taker.holder != crashed.holder
     assert row.expires_at > timezone.now()
 
@@ -80,7 +81,7 @@ def test_holder_whose_lease_was_taken_over_loses_it_and_does_not_release_the_new
         crashed.renew()
     crashed.release()
 
-    assert SyncLock.objects.get().holder == taker.holder
+    assert Lease.objects.get().holder == taker.holder
 
 
 def test_keep_alive_renews_only_once_half_the_lease_is_gone():
@@ -88,17 +89,17 @@ def test_keep_alive_renews_only_once_half_the_lease_is_gone():
     held = lease_acquire("job", duration=timedelta(minutes=10), now=start)
 
     held.keep_alive(now=start + timedelta(minutes=4))
-    assert SyncLock.objects.get().expires_at == start + timedelta(minutes=10)
+    assert Lease.objects.get().expires_at == start + timedelta(minutes=10)
 
     held.keep_alive(now=start + timedelta(minutes=6))
-    assert SyncLock.objects.get().expires_at == start + timedelta(minutes=16)
+    assert Lease.objects.get().expires_at == start + timedelta(minutes=16)
 
 
 def test_sync_is_refused_while_another_holds_the_lease_and_does_nothing(telnyx_settings, sandbox):
-    other = lease_acquire(services.SYNC_LOCK)
+    other = lease_acquire(sync.SYNC_LOCK)
 
     with pytest.raises(LockHeld) as refused:
-        services.orders_sync()
+        sync.orders_sync()
 
     assert refused.value.holder == other.holder
     assert not SyncRun.objects.exists()
@@ -107,34 +108,34 @@ def test_sync_is_refused_while_another_holds_the_lease_and_does_nothing(telnyx_s
 
 
 def test_sync_releases_the_lease_when_done(telnyx_settings, sandbox):
-    services.orders_sync()
+    sync.orders_sync()
 
-    assert not SyncLock.objects.exists()
-    assert services.orders_sync().ok
+    assert not Lease.objects.exists()
+    assert sync.orders_sync().ok
 
 
 def test_sync_releases_the_lease_when_it_fails(telnyx_settings, monkeypatch):
     def no_client():
         raise RuntimeError("cannot make a client")
 
-    monkeypatch.setattr(services, "get_client", no_client)
+    monkeypatch.setattr(sync, "get_client", no_client)
 
     with pytest.raises(RuntimeError):
-        services.orders_sync()
+        sync.orders_sync()
 
-    assert not SyncLock.objects.exists()
+    assert not Lease.objects.exists()
     assert "sync aborted" in SyncRun.objects.get().error
 
 
 def test_sync_takes_over_the_lease_of_a_crashed_sync(telnyx_settings, sandbox):
-    lease_acquire(services.SYNC_LOCK, now=timezone.now() - timedelta(hours=1))
+    lease_acquire(sync.SYNC_LOCK, now=timezone.now() - timedelta(hours=1))
 
-    assert services.orders_sync().created == 20
-    assert not SyncLock.objects.exists()
+    assert sync.orders_sync().created == 20
+    assert not Lease.objects.exists()
 
 
 def lock_expiry():
-    return SyncLock.objects.get(name=services.SYNC_LOCK).expires_at
+    return Lease.objects.get(name=sync.SYNC_LOCK).expires_at
 
 
 def test_sync_renews_its_lease_as_it_goes(telnyx_settings, sandbox, monkeypatch):
@@ -142,7 +143,7 @@ def test_sync_renews_its_lease_as_it_goes(telnyx_settings, sandbox, monkeypatch)
     monkeypatch.setattr(locks, "DEFAULT_LEASE", timedelta(0))
     expiries = []
 
-    services.orders_sync(progress=lambda done, total: expiries.append(lock_expiry()))
+    sync.orders_sync(progress=lambda done, total: expiries.append(lock_expiry()))
 
     assert len(expiries) == 20
     assert expiries == sorted(expiries)
@@ -156,12 +157,12 @@ def test_sync_whose_lease_was_taken_over_stops_and_leaves_the_lease_alone(
 
     def taken_over_after_three(done, total):
         if done == 3:
-            SyncLock.objects.update(holder="another host", expires_at=timezone.now())
+            Lease.objects.update(holder="another host", expires_at=timezone.now())
 
     with pytest.raises(LockLost):
-        services.orders_sync(concurrency=1, progress=taken_over_after_three)
+        sync.orders_sync(concurrency=1, progress=taken_over_after_three)
 
-    assert SyncLock.objects.get().holder == "another host"
+    assert Lease.objects.get().holder == "another host"
     run = SyncRun.objects.get()
     assert "sync aborted" in run.error
     assert not run.ok

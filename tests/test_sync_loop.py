@@ -9,10 +9,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
 
-from orders import services
 from orders.locks import lease_acquire
 from orders.management.commands import sync_orders
-from orders.models import Order, SyncLock, SyncRun
+from orders.models import Lease, Order, SyncRun
+from orders.services import sync
 
 # Transactional: the loop closes the connections the database dropped between rounds, which,
 # inside a test's transaction, would end that transaction.
@@ -30,7 +30,7 @@ def test_loop_syncs_round_after_round_printing_each_summary(telnyx_settings, san
     assert len(lines) == 3
     assert lines[0].startswith("synced: seen 20, created 20, updated 0")
     assert SyncRun.objects.count() == 3
-    assert not SyncLock.objects.exists()
+    assert not Lease.objects.exists()
 
 
 def test_loop_goes_on_after_a_round_that_raised(telnyx_settings, sandbox, monkeypatch, capsys):
@@ -40,7 +40,7 @@ def test_loop_goes_on_after_a_round_that_raised(telnyx_settings, sandbox, monkey
         calls.append(options)
         if len(calls) == 1:
             raise OperationalError("server closed the connection unexpectedly")
-        return services.orders_sync(**options)
+        return sync.orders_sync(**options)
 
     monkeypatch.setattr(sync_orders, "orders_sync", flaky_sync)
 
@@ -77,7 +77,7 @@ def test_loop_survives_telnyx_being_unreachable(telnyx_settings, sandbox, capsys
 
 
 def test_loop_skips_a_round_while_another_sync_holds_the_lease(telnyx_settings, sandbox, capsys):
-    other = lease_acquire(services.SYNC_LOCK)
+    other = lease_acquire(sync.SYNC_LOCK)
 
     call_command("sync_orders", loop=0, rounds=2)
 
@@ -100,7 +100,7 @@ def test_sigterm_stops_the_loop_mid_sync_releasing_the_lease(
             if len(rounds) == 2 and done == 5:
                 os.kill(os.getpid(), signal.SIGTERM)
 
-        return services.orders_sync(**options, progress=progress)
+        return sync.orders_sync(**options, progress=progress)
 
     monkeypatch.setattr(sync_orders, "orders_sync", sync_terminated_midway)
 
@@ -112,14 +112,14 @@ def test_sigterm_stops_the_loop_mid_sync_releasing_the_lease(
     assert len(summary_lines(out)) == 1
     aborted = SyncRun.objects.order_by("-started_at").first()
     assert "sync aborted" in aborted.error
-    assert not SyncLock.objects.exists()
+    assert not Lease.objects.exists()
     assert signal.getsignal(signal.SIGTERM) is previous_handler
 
 
 def test_single_sync_while_another_holds_the_lease_exits_75_and_records_nothing(
     telnyx_settings, sandbox
 ):
-    other = lease_acquire(services.SYNC_LOCK)
+    other = lease_acquire(sync.SYNC_LOCK)
 
     with pytest.raises(CommandError) as refused:
         call_command("sync_orders")

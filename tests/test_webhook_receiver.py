@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from orders.models import Order
+from orders.services.store import SyncOutcome
 from orders.telnyx import TelnyxError
 from tests.conftest import WebhookSigner
 from webhooks.models import Outcome, WebhookEvent
@@ -61,7 +62,9 @@ def deliver(client: Client, body: bytes, headers: dict[str, str]):
 @pytest.fixture
 def apply():
     """The order service, replaced: these tests are about the receiver, not the cache."""
-    with patch("webhooks.services.order_apply_payload", return_value=(None, "updated")) as mock:
+    with patch(
+        "webhooks.services.order_apply_payload", return_value=(None, SyncOutcome.UPDATED)
+    ) as mock:
         yield mock
 
 
@@ -333,11 +336,11 @@ def test_unknown_event_type_is_stored_as_ignored(client, db, webhook_signer, app
 @pytest.mark.parametrize(
     ("result", "outcome"),
     [
-        ("created", Outcome.APPLIED),
-        ("updated", Outcome.APPLIED),
-        ("unchanged", Outcome.DUPLICATE_IGNORED),
-        ("stale", Outcome.STALE),
-        ("refreshed", Outcome.REFRESHED),
+        (SyncOutcome.CREATED, Outcome.APPLIED),
+        (SyncOutcome.UPDATED, Outcome.APPLIED),
+        (SyncOutcome.UNCHANGED, Outcome.DUPLICATE_IGNORED),
+        (SyncOutcome.STALE, Outcome.STALE),
+        (SyncOutcome.REFRESHED, Outcome.REFRESHED),
     ],
 )
 def test_outcome_says_what_the_order_service_did(

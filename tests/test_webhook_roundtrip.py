@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from orders import services
 from orders.models import Order, SubOrder
 from orders.selectors import orders_change_token, orders_changed_since
+from orders.services import sync
 from sandbox.server import Sandbox
 from webhooks.models import Outcome, WebhookEvent
 
@@ -32,7 +32,7 @@ def a_pending_order(box: Sandbox) -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_order_completed_in_the_sandbox_is_completed_in_the_cache(webhook_sandbox):
-    services.orders_sync()
+    sync.orders_sync()
     order_id = a_pending_order(webhook_sandbox)
     token = orders_change_token(order_id=order_id)
     assert Order.objects.get(pk=order_id).status == "pending"
@@ -65,7 +65,7 @@ def test_completion_of_an_order_never_synced_creates_it(webhook_sandbox):
 
 @pytest.mark.django_db(transaction=True)
 def test_delivery_signed_with_another_key_is_refused_and_changes_nothing(webhook_sandbox, settings):
-    services.orders_sync()
+    sync.orders_sync()
     settings.TELNYX_PUBLIC_KEY = Sandbox(seed=8).public_key_b64
     order_id = a_pending_order(webhook_sandbox)
 

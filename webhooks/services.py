@@ -4,7 +4,8 @@ import logging
 
 from django.db import IntegrityError, transaction
 
-from orders.services import order_apply_payload
+from orders.services.refresh import order_apply_payload
+from orders.services.store import SyncOutcome
 from orders.telnyx import TelnyxClient, TelnyxError
 from webhooks.events import Event
 from webhooks.models import Outcome, WebhookEvent
@@ -15,11 +16,11 @@ ORDER_COMPLETE = "number_order.complete"
 
 # What order_apply_payload reports -> what the event record says.
 _OUTCOMES = {
-    "created": Outcome.APPLIED,
-    "updated": Outcome.APPLIED,
-    "unchanged": Outcome.DUPLICATE_IGNORED,
-    "stale": Outcome.STALE,
-    "refreshed": Outcome.REFRESHED,
+    SyncOutcome.CREATED: Outcome.APPLIED,
+    SyncOutcome.UPDATED: Outcome.APPLIED,
+    SyncOutcome.UNCHANGED: Outcome.DUPLICATE_IGNORED,
+    SyncOutcome.STALE: Outcome.STALE,
+    SyncOutcome.REFRESHED: Outcome.REFRESHED,
 }
 
 

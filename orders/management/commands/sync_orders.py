@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from orders.locks import LockHeld, LockLost
 from orders.models import SyncRun
-from orders.services import orders_sync
+from orders.services.sync import orders_sync
 
 logger = logging.getLogger(__name__)
 

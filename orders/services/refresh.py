@@ -1,0 +1,113 @@
+"""Bringing one order up to date: fetched from Telnyx, or from the payload Telnyx pushed."""
+
+from uuid import UUID
+
+from orders.models import Order, Status, SubOrder
+from orders.services.fetch import client_scope, definitions_fetch, order_fetch
+from orders.services.store import (
+    SyncOutcome,
+    known_requirement_ids,
+    order_mark_gone,
+    order_store,
+)
+from orders.services.telnyx_data import OrderBundle, malformed, parse_timestamp
+from orders.telnyx import TelnyxClient, TelnyxError
+
+
+def _refresh(*, order_id: UUID | str, client: TelnyxClient | None) -> tuple[Order, SyncOutcome]:
+    known = known_requirement_ids()
+    with client_scope(client) as telnyx:
+        try:
+            bundle = order_fetch(client=telnyx, order_id=str(order_id), known_requirement_ids=known)
+        except TelnyxError as error:
+            if error.status == 404:
+                order_mark_gone(order_id=order_id)
+            raise
+    return order_store(bundle=bundle)
+
+
+def order_reload(*, order_id: UUID | str, client: TelnyxClient | None = None) -> Order:
+    """Fetches one order from Telnyx and stores it. When Telnyx answers 404 the cached order
+    (if any) is marked gone and the TelnyxError raised; finding it again clears the mark."""
+    return _refresh(order_id=order_id, client=client)[0]
+
+
+def _has_full_numbers(payload: dict) -> bool:
+    """Every number with its requirements: storing it cannot drop what the payload left out."""
+    return isinstance(payload.get("phone_numbers"), list) and all(
+        "regulatory_requirements" in number and "requirements_met" in number
+        for number in payload["phone_numbers"]
+    )
+
+
+def _sub_orders_named(payload: dict) -> set[UUID]:
+    named = {UUID(sub_id) for sub_id in payload.get("sub_number_orders_ids") or []}
+    return named | {
+        UUID(number["sub_number_order_id"])
+        for number in payload.get("phone_numbers") or []
+        if number.get("sub_number_order_id")
+    }
+
+
+def _cached_sub_orders(order_id: UUID, *, named: set[UUID], status: str) -> list[dict] | None:
+    """The cached sub orders as Telnyx would send them, or None when they may not be current:
+    the payload names a sub order we do not hold, or the order is no longer pending while a
+    cached sub order still is (the sync re-pulls only pending orders, so the cache would keep
+    that sub order pending for good)."""
+    cached = list(SubOrder.objects.filter(order_id=order_id))
+    if not cached or not named <= {sub.id for sub in cached}:
+        return None
+    if status != Status.PENDING and any(sub.status == Status.PENDING for sub in cached):
+        return None
+    return [
+        {
+            "id": str(sub.id),
+            "country_code": sub.country_code,
+            "phone_number_type": sub.phone_number_type,
+            "status": sub.status,
+            "requirements_met": sub.requirements_met,
+            "phone_numbers_count": sub.phone_numbers_count,
+            "is_block_sub_number_order": sub.is_block_sub_number_order,
+            "created_at": sub.created_at.isoformat(),
+            "updated_at": sub.updated_at.isoformat(),
+        }
+        for sub in cached
+    ]
+
+
+def order_apply_payload(
+    *, payload: dict, client: TelnyxClient | None = None
+) -> tuple[Order | None, SyncOutcome]:
+    """Applies an order Telnyx pushed (a webhook's payload) to the cache.
+
+    Returns the order and what happened (a SyncOutcome): STALE (older than what we hold) or
+    UNCHANGED (the version we hold) change nothing and ask Telnyx nothing; CREATED / UPDATED
+    when the payload was complete enough to store as it is (full phone numbers with their
+    requirements, sub orders we hold); REFRESHED when the order had to be fetched from Telnyx
+    instead.
+    A failed fetch raises TelnyxError (after marking the order gone on a 404), and so does a
+    payload that cannot be read (kind "malformed").
+    """
+    with malformed("webhook payload"):
+        order_id = UUID(payload["id"])
+        updated_at = parse_timestamp(payload.get("updated_at"))
+        status = payload["status"]
+        named = _sub_orders_named(payload)
+        full = _has_full_numbers(payload)
+    cached = Order.objects.filter(pk=order_id).first()
+    if cached is not None and updated_at is not None and updated_at <= cached.updated_at:
+        return (
+            cached,
+            SyncOutcome.STALE if updated_at < cached.updated_at else SyncOutcome.UNCHANGED,
+        )
+    sub_orders = _cached_sub_orders(order_id, named=named, status=status) if full else None
+    if sub_orders is None:
+        return _refresh(order_id=order_id, client=client)[0], SyncOutcome.REFRESHED
+    known = known_requirement_ids()
+    with malformed(f"order {order_id}"):
+        definitions = definitions_fetch(
+            client=client, phone_numbers=payload["phone_numbers"], known=known
+        )
+    return order_store(
+        bundle=OrderBundle(order=payload, sub_orders=sub_orders, definitions=definitions)
+    )

@@ -1,0 +1,279 @@
+"""The sync: every order Telnyx lists, fetched in worker threads and stored in batches."""
+
+import itertools
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing, suppress
+from datetime import datetime
+from functools import partial
+from queue import Empty, SimpleQueue
+from uuid import UUID
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone
+
+from orders.locks import lease
+from orders.models import Order, Status, SyncRun
+from orders.services.fetch import order_fetch
+from orders.services.store import (
+    SyncOutcome,
+    known_requirement_ids,
+    order_mark_gone,
+    orders_store,
+)
+from orders.services.telnyx_data import OrderRows, malformed, order_rows, parse_timestamp
+from orders.telnyx import TelnyxClient, TelnyxError, get_client
+
+logger = logging.getLogger(__name__)
+
+
+# How many orders the listing yields per page, and so how many cached rows one query loads.
+LIST_PAGE_SIZE = 250
+# At most this many fetched-but-not-stored orders per worker: memory stays flat however many
+# orders Telnyx lists, and the workers never wait for the listing.
+WINDOW_PER_WORKER = 6
+# The sync stores once this many orders per worker are fetched. A batch costs a commit and a few
+# statements whatever its size, so storing each order as it comes costs SQLite far more CPU than
+# storing batches. The rest of the window keeps every worker busy while a batch is stored: with
+# a smaller share of it left, they sat idle waiting for the calling thread.
+BATCH_PER_WORKER = 2
+# SyncRun.error keeps the first few messages; the log has all of them.
+MAX_ERRORS_KEPT = 5
+
+
+def _needs_refresh(listed: dict, cached: tuple[datetime, str, datetime | None] | None) -> bool:
+    """New, changed since we stored it, still pending (requirements and numbers move without
+    the listing telling), or marked gone: fetch it. Anything else is as we hold it."""
+    if cached is None:
+        return True
+    updated_at, status, gone_at = cached
+    listed_at = parse_timestamp(listed.get("updated_at"))
+    return (
+        listed_at is None
+        or listed_at > updated_at
+        or listed.get("status", status) == Status.PENDING
+        or gone_at is not None
+    )
+
+
+class _Sync:
+    """One sync run: walks the listing in the calling thread, fetches in a bounded pool of worker
+    threads (one Telnyx client each), stores every result in the calling thread."""
+
+    def __init__(
+        self,
+        *,
+        run: SyncRun,
+        workers: int,
+        progress: Callable[[int, int | None], None] | None,
+    ) -> None:
+        self.run = run
+        self.workers = workers
+        self.window = workers * WINDOW_PER_WORKER
+        self.batch = workers * BATCH_PER_WORKER
+        self.progress = progress
+        self.total: int | None = None
+        self.done = 0
+        self.errors: list[str] = []
+        # Replaced, never changed: each fetch is handed the set as it was, without a copy.
+        self.known = frozenset(known_requirement_ids())
+        self.in_flight: set[UUID] = set()
+        self.finished: SimpleQueue[tuple[UUID, Future[OrderRows]]] = SimpleQueue()
+        self._local = threading.local()
+        self._clients: list[TelnyxClient] = []
+        self._clients_lock = threading.Lock()
+
+    def execute(self, *, since: datetime | None, order_id: str | None) -> None:
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="telnyx-sync")
+        try:
+            with closing(get_client()) as lister:
+                if order_id:
+                    # Listed without a version, so it is always refetched.
+                    self.total = 1
+                    listing: Iterable[dict] = [{"id": order_id}]
+                else:
+                    listing = lister.list_number_orders(
+                        created_after=since, page_size=LIST_PAGE_SIZE
+                    )
+                self._walk(listing, pool)
+        except BaseException as error:
+            self._note(f"sync aborted: {error!r}")
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            for client in self._clients:
+                client.close()
+            self.run.error = self._error_text()
+            self.run.finished_at = timezone.now()
+            self.run.save()
+
+    def _walk(self, listing: Iterable[dict], pool: ThreadPoolExecutor) -> None:
+        for page in self._pages(listing):
+            ids = {}
+            for listed in page:
+                self.run.seen += 1
+                try:
+                    order_id = UUID(str(listed["id"]))
+                except (KeyError, ValueError) as error:
+                    self._failed(str(listed.get("id")), f"listed without a usable id ({error})")
+                    continue
+                if order_id in ids or order_id in self.in_flight:
+                    # Listed twice: orders created meanwhile shift Telnyx's pages.
+                    self._counted(SyncOutcome.UNCHANGED)
+                else:
+                    ids[order_id] = listed
+            cached = {
+                id_: rest
+                for id_, *rest in Order.objects.filter(pk__in=list(ids)).values_list(
+                    "id", "updated_at", "status", "gone_at"
+                )
+            }
+            for id_, listed in ids.items():
+                if _needs_refresh(listed, cached.get(id_)):
+                    future = pool.submit(self._fetch, str(id_), self.known)
+                    self.in_flight.add(id_)
+                    future.add_done_callback(partial(self._done, id_))
+                    if len(self.in_flight) >= self.window:
+                        self._collect(at_least=self.batch)
+                else:
+                    self._counted(SyncOutcome.UNCHANGED)
+        while self.in_flight:
+            self._collect(at_least=self.batch)
+
+    def _pages(self, listing: Iterable[dict]) -> Iterator[tuple[dict, ...]]:
+        try:
+            yield from itertools.batched(listing, LIST_PAGE_SIZE)
+        except TelnyxError as error:
+            # No more orders to walk; those already listed are still stored.
+            logger.warning("sync: listing orders failed: %s", error)
+            self._note(f"listing orders stopped: {error}")
+
+    def _fetch(self, order_id: str, known: frozenset[UUID]) -> OrderRows:
+        """Runs in a worker thread: network, and reading the answer, but no database. The
+        reading overlaps with the calling thread's writes, which release the GIL."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = get_client()
+            with self._clients_lock:
+                self._clients.append(client)
+        bundle = order_fetch(client=client, order_id=order_id, known_requirement_ids=known)
+        with malformed(f"order {order_id}"):
+            return order_rows(bundle)
+
+    def _done(self, order_id: UUID, future: Future[OrderRows]) -> None:
+        self.finished.put((order_id, future))
+
+    def _collect(self, *, at_least: int) -> None:
+        """Waits for `at_least` fetches (or all there are) to finish, then stores every one
+        finished by now, together."""
+        finished = [self.finished.get() for _ in range(min(at_least, len(self.in_flight)))]
+        with suppress(Empty):
+            while True:
+                finished.append(self.finished.get_nowait())
+        batch = []
+        for id_, future in finished:
+            self.in_flight.remove(id_)
+            order_id = str(id_)
+            try:
+                batch.append((order_id, future.result()))
+            except TelnyxError as error:
+                if error.status == 404:
+                    order_mark_gone(order_id=order_id)
+                self._failed(order_id, str(error))
+        self._store(batch)
+
+    def _store(self, batch: list[tuple[str, OrderRows]]) -> None:
+        if not batch:
+            return
+        try:
+            outcomes = orders_store(batch=[rows for _, rows in batch], synced_at=timezone.now())
+        except DatabaseError as error:
+            if len(batch) > 1:
+                # One order the database refuses (a value too long, say) must not cost the
+                # others: store them one by one to find it.
+                for item in batch:
+                    self._store([item])
+                return
+            logger.exception("sync: storing order %s failed", batch[0][0])
+            self._failed(batch[0][0], f"not stored: {error}")
+            return
+        for (_, rows), (_, outcome) in zip(batch, outcomes, strict=True):
+            if rows.definitions:
+                self.known = self.known.union(rows.definitions)
+            self._counted(outcome)
+
+    def _counted(self, outcome: SyncOutcome) -> None:
+        if outcome == SyncOutcome.CREATED:
+            self.run.created += 1
+        elif outcome == SyncOutcome.UPDATED:
+            self.run.updated += 1
+        else:
+            self.run.unchanged += 1
+        self._advance()
+
+    def _advance(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def _failed(self, order_id: str, message: str) -> None:
+        self.run.failed += 1
+        logger.warning("sync: order %s failed: %s", order_id, message)
+        self._note(f"order {order_id}: {message}")
+        self._advance()
+
+    def _note(self, message: str) -> None:
+        self.errors.append(message)
+
+    def _error_text(self) -> str:
+        kept = self.errors[:MAX_ERRORS_KEPT]
+        if len(self.errors) > MAX_ERRORS_KEPT:
+            kept.append(f"... and {len(self.errors) - MAX_ERRORS_KEPT} more (see the log)")
+        return "\n".join(kept)
+
+
+# The lease that keeps two syncs, from wherever they were started, from running at once.
+SYNC_LOCK = "sync"
+
+
+def orders_sync(
+    *,
+    since: datetime | None = None,
+    order_id: str | None = None,
+    concurrency: int | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> SyncRun:
+    """Brings the cache in step with Telnyx and records the run as a SyncRun.
+
+    Walks every order created after `since` (or just `order_id`) and refetches those that are
+    new, changed or still pending, `concurrency` at a time (TELNYX_SYNC_CONCURRENCY by default).
+    An order that cannot be fetched or stored counts as failed and the sync goes on.
+    `progress(done, total)` is called after each order; total is None when not known upfront.
+
+    Raises orders.locks.LockHeld, having done nothing, while another sync is running, and
+    LockLost (the run recorded as aborted) if this one stalled so long that another took over.
+    """
+    with lease(SYNC_LOCK) as held:
+
+        def step(done: int, total: int | None) -> None:
+            held.keep_alive()
+            if progress is not None:
+                progress(done, total)
+
+        run = SyncRun.objects.create(started_at=timezone.now())
+        sync = _Sync(
+            run=run, workers=concurrency or settings.TELNYX_SYNC_CONCURRENCY, progress=step
+        )
+        sync.execute(since=since, order_id=order_id)
+    logger.info(
+        "sync: seen %d, created %d, updated %d, unchanged %d, failed %d",
+        run.seen,
+        run.created,
+        run.updated,
+        run.unchanged,
+        run.failed,
+    )
+    return run
