@@ -21,6 +21,8 @@ class Row:
     value: str = ""
     target: str = ""
     ok: bool | None = None  # None: informative, no target
+    # False: the run gave no figure (its times are None, not 0); a target it had is not met.
+    measured: bool = True
     data: dict = field(default_factory=dict)
 
 
@@ -28,8 +30,18 @@ def _ms(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
-def _verdict(ok: bool | None) -> str:
-    return {True: "pass", False: "FAIL", None: ""}[ok]
+def _verdict(row: Row) -> str:
+    if not row.measured:
+        return "not measured"
+    return {True: "pass", False: "FAIL", None: ""}[row.ok]
+
+
+def _mark(row: dict) -> str:
+    """The markdown table's verdict after a figure (results saved before `measured` count as
+    measured)."""
+    if not row.get("measured", True):
+        return ""  # the figure itself says "not measured"
+    return {True: " ✓", False: " ✗", None: ""}[row["ok"]]
 
 
 def table(rows: list[Row]) -> str:
@@ -42,7 +54,7 @@ def table(rows: list[Row]) -> str:
             "" if row.queries is None else str(row.queries),
             row.value,
             row.target,
-            _verdict(row.ok),
+            _verdict(row),
         ]
         for row in rows
     ]
@@ -94,8 +106,7 @@ def markdown(results: list[dict]) -> str:
             if row is None:
                 cells.append("")
                 continue
-            mark = {True: " ✓", False: " ✗", None: ""}[row["ok"]]
-            cells.append(f"{row['value']}{mark}".strip())
+            cells.append(f"{row['value']}{_mark(row)}".strip())
             target = target or row["target"]
         cells.append(target)
         lines.append("| " + " | ".join(cells) + " |")
