@@ -11,7 +11,7 @@ from django.urls import reverse
 from orders.forms import requirement_field_name
 from orders.models import AuditEntry, RequirementDefinition, Status, SubOrder
 from orders.selectors import order_detail, order_requirements
-from tests.action_helpers import other_customer_type, pending_requirement, requirement
+from tests.helpers import other_customer_type, pending_requirement, requirement
 
 HTMX = {"HX-Request": "true"}
 Outcome = AuditEntry.Outcome

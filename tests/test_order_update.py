@@ -8,7 +8,8 @@ import pytest
 from orders.models import AuditEntry, Order, RequirementValue
 from orders.selectors import RequirementSummary
 from orders.services import ActionFailed, order_update
-from tests.action_helpers import (
+from tests.conftest import FAKE_TELNYX, SANDBOX_KEY
+from tests.helpers import (
     FAILURES,
     Failure,
     errors,
@@ -17,7 +18,6 @@ from tests.action_helpers import (
     pending_requirement,
     requirement,
 )
-from tests.conftest import FAKE_TELNYX, SANDBOX_KEY
 
 Outcome = AuditEntry.Outcome
 
