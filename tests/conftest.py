@@ -1,14 +1,11 @@
-"""Fixtures shared by the whole suite: users by role, cached orders, and a live sandbox."""
+"""Fixtures shared by the whole suite: users by role, cached orders, and a live sandbox.
+The helpers that are not fixtures are in tests/helpers.py."""
 
-import base64
 import itertools
-import time
 import uuid
 from datetime import timedelta
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
@@ -19,8 +16,7 @@ from orders.models import (
     RequirementValue,
     SubOrder,
 )
-
-SANDBOX_KEY = "test-sandbox-key"
+from tests.helpers import FAKE_TELNYX, SANDBOX_KEY, WebhookSigner
 
 
 def _user(username: str, group: str | None = None, **extra) -> User:
@@ -210,36 +206,12 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    """A fresh browser tab; `login(page, user)` signs it in through the real login form."""
+    """A fresh browser tab; `helpers.login(page, user)` signs it in through the real login form."""
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(10_000)
     tab = context.new_page()
     yield tab
     context.close()
-
-
-def login(page, username: str, password: str = "pw") -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-
-
-class WebhookSigner:
-    """Signs webhook bodies the way Telnyx does, with a key pair made for the test."""
-
-    def __init__(self) -> None:
-        self._key = Ed25519PrivateKey.generate()
-        raw = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        self.public_key_b64 = base64.b64encode(raw).decode()
-
-    def sign(self, body: bytes, timestamp: str) -> str:
-        return base64.b64encode(self._key.sign(timestamp.encode() + b"|" + body)).decode()
-
-    def headers(self, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
-        stamp = str(int(time.time()) if timestamp is None else timestamp)
-        return {"telnyx-signature-ed25519": self.sign(body, stamp), "telnyx-timestamp": stamp}
 
 
 @pytest.fixture
@@ -259,9 +231,6 @@ def synced(telnyx_settings, sandbox, db):
     orders_sync()
     sandbox.requests.clear()
     return sandbox
-
-
-FAKE_TELNYX = "https://telnyx.invalid/v2"
 
 
 @pytest.fixture

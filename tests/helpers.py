@@ -1,15 +1,48 @@
-"""What the order action tests share: every kind of upstream failure an action can meet, and
-ways to find the sandbox's orders and requirements in the cache."""
+"""What the tests share besides fixtures (those are in conftest.py): the sandbox's key and the
+fake Telnyx address, a browser login, a webhook signer, every kind of upstream failure an action
+can meet, and ways to find the sandbox's orders and requirements in the cache."""
 
+import base64
+import time
 from dataclasses import dataclass, field
 
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from orders.models import AuditEntry, Order
 from orders.selectors import RequirementSummary, order_detail, order_requirements
 
+SANDBOX_KEY = "test-sandbox-key"
+FAKE_TELNYX = "https://telnyx.invalid/v2"
+
 Outcome = AuditEntry.Outcome
+
+
+def login(page, username: str, password: str = "pw") -> None:
+    """Signs a browser tab (the `page` fixture) in through the real login form."""
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+class WebhookSigner:
+    """Signs webhook bodies the way Telnyx does, with a key pair made for the test."""
+
+    def __init__(self) -> None:
+        self._key = Ed25519PrivateKey.generate()
+        raw = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.public_key_b64 = base64.b64encode(raw).decode()
+
+    def sign(self, body: bytes, timestamp: str) -> str:
+        return base64.b64encode(self._key.sign(timestamp.encode() + b"|" + body)).decode()
+
+    def headers(self, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        return {"telnyx-signature-ed25519": self.sign(body, stamp), "telnyx-timestamp": stamp}
 
 
 def marked_gone(snapshot: dict) -> bool:

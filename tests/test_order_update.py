@@ -8,9 +8,10 @@ import pytest
 from orders.models import AuditEntry, Order, RequirementValue
 from orders.selectors import RequirementSummary
 from orders.services import ActionFailed, order_update
-from tests.conftest import FAKE_TELNYX, SANDBOX_KEY
 from tests.helpers import (
     FAILURES,
+    FAKE_TELNYX,
+    SANDBOX_KEY,
     Failure,
     errors,
     marked_gone,

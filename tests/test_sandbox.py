@@ -13,7 +13,7 @@ import requests
 
 from sandbox.data import build_catalogue, classify, generate, validate_value
 from sandbox.server import Sandbox
-from tests.conftest import SANDBOX_KEY
+from tests.helpers import SANDBOX_KEY
 
 REPO = Path(__file__).resolve().parents[1]
 

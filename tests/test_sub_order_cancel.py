@@ -7,8 +7,7 @@ from orders.locks import lease
 from orders.models import AuditEntry, PhoneNumber, Status, SubOrder
 from orders.selectors import order_detail
 from orders.services import ActionFailed, sub_order_cancel
-from tests.conftest import FAKE_TELNYX
-from tests.helpers import FAILURES, Failure
+from tests.helpers import FAILURES, FAKE_TELNYX, Failure
 
 Outcome = AuditEntry.Outcome
 

@@ -20,7 +20,7 @@ from orders.models import (
 )
 from orders.services import order_apply_payload, order_fetch, order_refresh, orders_sync
 from orders.telnyx import TelnyxClient, TelnyxError, get_client
-from tests.conftest import SANDBOX_KEY
+from tests.helpers import SANDBOX_KEY
 
 A, B, C = (str(uuid.UUID(int=n)) for n in (0xA, 0xB, 0xC))
 

@@ -13,7 +13,7 @@ from django.test import Client
 
 from orders.models import Order
 from orders.telnyx import TelnyxError
-from tests.conftest import WebhookSigner
+from tests.helpers import WebhookSigner
 from webhooks.models import Outcome, WebhookEvent
 from webhooks.selectors import events_for_order
 
