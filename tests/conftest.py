@@ -164,11 +164,15 @@ def sandbox():
 @pytest.fixture
 def telnyx_settings(settings, sandbox):
     """Points the dashboard's Telnyx client at the live sandbox."""
-    settings.TELNYX_API_BASE = sandbox.url
+    _point_telnyx_at(settings, sandbox)
+    return settings
+
+
+def _point_telnyx_at(settings, box) -> None:
+    settings.TELNYX_API_BASE = box.url
     settings.TELNYX_API_KEY = SANDBOX_KEY
     settings.TELNYX_MAX_RETRIES = 1
     settings.TELNYX_TIMEOUT = 2.0
-    return settings
 
 
 CHROMIUM = "/usr/bin/chromium"
@@ -294,10 +298,7 @@ def webhook_sandbox(live_server, settings):
         webhook_backoff=0.05,
     )
     box.start()
-    settings.TELNYX_API_BASE = box.url
-    settings.TELNYX_API_KEY = SANDBOX_KEY
-    settings.TELNYX_MAX_RETRIES = 1
-    settings.TELNYX_TIMEOUT = 2.0
+    _point_telnyx_at(settings, box)
     settings.TELNYX_PUBLIC_KEY = box.public_key_b64
     yield box
     box.stop()

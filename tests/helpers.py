@@ -1,9 +1,12 @@
 """What the tests share besides fixtures (those are in conftest.py): the sandbox's key and the
-fake Telnyx address, a browser login, a webhook signer, every kind of upstream failure an action
-can meet, and ways to find the sandbox's orders and requirements in the cache."""
+fake Telnyx address, pages and their sections, a browser login, a webhook signer, Telnyx's error
+bodies and every kind of upstream failure an action can meet, and ways to find orders,
+requirements and requests in the sandbox and in the cache."""
 
 import base64
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -11,13 +14,37 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from orders.models import AuditEntry, Order
+from orders.models import AuditEntry, Order, SubOrder
 from orders.selectors import RequirementSummary, order_detail, order_requirements
 
 SANDBOX_KEY = "test-sandbox-key"
 FAKE_TELNYX = "https://telnyx.invalid/v2"
+HTMX = {"HX-Request": "true"}
 
 Outcome = AuditEntry.Outcome
+
+
+def page_html(client, url: str, data: dict | None = None) -> str:
+    """The page at `url` (GET, with `data` as its query), which must answer 200, as text."""
+    response = client.get(url, data)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def html_section(html: str, section_id: str) -> str:
+    """The `<section id="section_id">` of a page."""
+    return re.search(rf'<section id="{section_id}".*?</section>', html, re.S)[0]
+
+
+def eventually(condition: Callable, *, seconds: float):
+    """Asks `condition()` again until it answers something true, which it returns; fails the
+    test after `seconds` (a bound for a wait, never a timing assertion)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if answer := condition():
+            return answer
+        time.sleep(0.02)
+    pytest.fail(f"still not so after {seconds:g} s")
 
 
 def login(page, username: str, password: str = "pw") -> None:
@@ -52,11 +79,21 @@ def marked_gone(snapshot: dict) -> bool:
     return order.pop("gone_at") is not None
 
 
-def errors(code: str, title: str, detail: str, *, pointer: str | None = None) -> dict:
-    """A body in Telnyx's error format."""
+def telnyx_error(
+    code: str | int,
+    *,
+    title: str,
+    detail: str = "",
+    pointer: str | None = None,
+    parameter: str | None = None,
+) -> dict:
+    """A body in Telnyx's error format, with a source where a pointer or parameter is given."""
     error = {"code": code, "title": title, "detail": detail}
-    if pointer is not None:
-        error["source"] = {"pointer": pointer}
+    source = {
+        key: value for key, value in [("pointer", pointer), ("parameter", parameter)] if value
+    }
+    if source:
+        error["source"] = source
     return {"errors": [error]}
 
 
@@ -87,7 +124,12 @@ FAILURES = [
     Failure(
         "400",
         400,
-        errors("10015", "Bad Request", "The request body must be a JSON object.", pointer="/"),
+        telnyx_error(
+            "10015",
+            title="Bad Request",
+            detail="The request body must be a JSON object.",
+            pointer="/",
+        ),
         Outcome.REFUSED,
         "10015",
         "Telnyx refused it (HTTP 400): The request body must be a JSON object. Nothing",
@@ -96,8 +138,10 @@ FAILURES = [
     Failure(
         "401",
         401,
-        errors(
-            "10009", "Authentication failed", "The required authentication headers were invalid."
+        telnyx_error(
+            "10009",
+            title="Authentication failed",
+            detail="The required authentication headers were invalid.",
         ),
         Outcome.REFUSED,
         "10009",
@@ -107,7 +151,7 @@ FAILURES = [
     Failure(
         "403",
         403,
-        errors("10010", "Authorization failed", "The API key may not do this."),
+        telnyx_error("10010", title="Authorization failed", detail="The API key may not do this."),
         Outcome.REFUSED,
         "10010",
         "Telnyx refused the dashboard's credentials (HTTP 403)",
@@ -116,7 +160,9 @@ FAILURES = [
     Failure(
         "404",
         404,
-        errors("10005", "Resource not found", "The requested resource could not be found."),
+        telnyx_error(
+            "10005", title="Resource not found", detail="The requested resource could not be found."
+        ),
         Outcome.GONE,
         "10005",
         "no longer knows this",
@@ -125,7 +171,9 @@ FAILURES = [
     Failure(
         "429",
         429,
-        errors("10011", "Too many requests", "You have exceeded the allowed requests."),
+        telnyx_error(
+            "10011", title="Too many requests", detail="You have exceeded the allowed requests."
+        ),
         Outcome.FAILED,
         "10011",
         "Nothing was changed; try again",
@@ -135,7 +183,7 @@ FAILURES = [
     Failure(
         "500",
         500,
-        errors("10007", "Unexpected error", "An unexpected error occurred."),
+        telnyx_error("10007", title="Unexpected error", detail="An unexpected error occurred."),
         Outcome.FAILED,
         "10007",
         "Nothing was changed; try again",
@@ -192,3 +240,33 @@ def requirement(order: Order, label: str) -> RequirementSummary:
 def other_customer_type(summary: RequirementSummary) -> str:
     """A valid value for a "Customer type" requirement that differs from its current one."""
     return "individual" if summary.current_value == "business" else "business"
+
+
+def cached_sub_order(status: str) -> SubOrder:
+    """A cached sub order in `status` that has numbers (the sandbox's seed has them)."""
+    sub_order = (
+        SubOrder.objects.filter(status=status, phone_numbers__isnull=False)
+        .select_related("order")
+        .order_by("order__created_at", "pk")
+        .first()
+    )
+    assert sub_order is not None, f"the sandbox's seed has no {status} sub order"
+    return sub_order
+
+
+def sandbox_pending_requirement(box, field_type: str) -> tuple[dict, dict]:
+    """A pending order in the sandbox `box` and a requirement item of `field_type` on one of its
+    pending numbers."""
+    for order in box.orders.values():
+        if order["status"] != "pending":
+            continue
+        for number in order["phone_numbers"]:
+            for item in number["regulatory_requirements"]:
+                if item["field_type"] == field_type and number["status"] == "pending":
+                    return order, item
+    pytest.fail(f"the sandbox has no pending order with a {field_type} requirement")
+
+
+def patches(sandbox) -> list:
+    """The PATCH requests the sandbox received."""
+    return [request for request in sandbox.requests if request.method == "PATCH"]

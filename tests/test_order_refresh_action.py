@@ -8,10 +8,9 @@ from django.urls import reverse
 
 from orders.models import AuditEntry, Order, Status
 from orders.services import ActionFailed, order_refresh_by
-from tests.helpers import FAILURES, FAKE_TELNYX, Failure, marked_gone
+from tests.helpers import FAILURES, FAKE_TELNYX, HTMX, Failure, marked_gone
 
 Outcome = AuditEntry.Outcome
-HTMX = {"HX-Request": "true"}
 
 
 def pending_order() -> Order:

@@ -13,18 +13,15 @@ from tests.helpers import (
     FAKE_TELNYX,
     SANDBOX_KEY,
     Failure,
-    errors,
     marked_gone,
     other_customer_type,
+    patches,
     pending_requirement,
     requirement,
+    telnyx_error,
 )
 
 Outcome = AuditEntry.Outcome
-
-
-def patches(sandbox) -> list:
-    return [request for request in sandbox.requests if request.method == "PATCH"]
 
 
 def open_values(order: Order, summary: RequirementSummary) -> set[tuple[str, str]]:
@@ -110,7 +107,9 @@ def test_refused_customer_reference_is_placed_on_its_field(
     mocked_telnyx, order_factory, manager_user
 ):
     order = order_factory()
-    refusal = errors("10015", "Invalid value", "Too long.", pointer="/customer_reference")
+    refusal = telnyx_error(
+        "10015", title="Invalid value", detail="Too long.", pointer="/customer_reference"
+    )
     mocked_telnyx.add("PATCH", f"{FAKE_TELNYX}/number_orders/{order.pk}", json=refusal, status=422)
 
     with pytest.raises(ActionFailed) as caught:

@@ -7,21 +7,9 @@ from orders.locks import lease
 from orders.models import AuditEntry, PhoneNumber, Status, SubOrder
 from orders.selectors import order_detail
 from orders.services import ActionFailed, sub_order_cancel
-from tests.helpers import FAILURES, FAKE_TELNYX, Failure
+from tests.helpers import FAILURES, FAKE_TELNYX, Failure, cached_sub_order
 
 Outcome = AuditEntry.Outcome
-
-
-def cached_sub_order(status: str) -> SubOrder:
-    """A cached sub order in `status` that has numbers (the sandbox's seed has them)."""
-    sub_order = (
-        SubOrder.objects.filter(status=status, phone_numbers__isnull=False)
-        .select_related("order")
-        .order_by("order__created_at", "pk")
-        .first()
-    )
-    assert sub_order is not None, f"the sandbox's seed has no {status} sub order"
-    return sub_order
 
 
 def cancel_requests(sandbox) -> list:
