@@ -119,7 +119,7 @@ def _both(args: argparse.Namespace, argv: list[str]) -> int:
         for database in databases
         if (path := args.workdir / f"results-{database}.json").exists()
     ]
-    print("\n== both databases (markdown, for the README)\n")
+    print("\n== both databases (markdown, for docs/performance.md)\n")
     print(markdown(results))
     return status
 

@@ -1,4 +1,4 @@
-"""Result rows, the printed table, the JSON file and the README's markdown table.
+"""Result rows, the printed table, the JSON file and the markdown table of docs/performance.md.
 
 `python -m bench.report bench/results-sqlite.json bench/results-postgres.json` prints the
 markdown table of saved results again.
@@ -73,7 +73,7 @@ def table(rows: list[Row]) -> str:
 
 
 def markdown(results: list[dict]) -> str:
-    """One table for the README: a column pair per database, side by side."""
+    """One table for docs/performance.md: a column pair per database, side by side."""
     databases = [r["database"] for r in results]
     header = ["Measurement", *(f"{db} p50 / p95 ms (queries)" for db in databases)]
     header += [*(f"{db} figure" for db in databases), "Target"]

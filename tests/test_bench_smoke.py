@@ -1,7 +1,8 @@
 """`make bench` at a tiny size: the harness builds, measures everything once and reports.
 
 Timings are not asserted (machines are noisy, and tiny sizes say nothing about the targets);
-what is checked is that every measurement ran and the JSON holds what the README table needs.
+what is checked is that every measurement ran and the JSON holds what the table in
+docs/performance.md needs.
 """
 
 import json
