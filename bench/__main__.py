@@ -119,7 +119,7 @@ def _both(args: argparse.Namespace, argv: list[str]) -> int:
         for database in databases
         if (path := args.workdir / f"results-{database}.json").exists()
     ]
-    print("\n== both databases (markdown, for the README)\n")
+    print("\n== both databases (markdown, for docs/performance.md)\n")
     print(markdown(results))
     return status
 
@@ -288,8 +288,13 @@ def _measure(args: argparse.Namespace, *, env: dict, target: Target) -> int:
     report.write_json(path, result)
     print()
     print(report.table(rows))
-    missed = [row.name for row in rows if row.ok is False]
-    print(f"\n{len(missed)} target(s) missed" if missed else "\nevery target met", end="")
+    missed = [row for row in rows if row.ok is False]
+    unmeasured = sum(not row.measured for row in missed)
+    if not missed:
+        print("\nevery target met", end="")
+    else:
+        note = f" ({unmeasured} of them not measured)" if unmeasured else ""
+        print(f"\n{len(missed)} target(s) missed{note}", end="")
     print(f"; figures in {path}")
     return 1 if missed else 0
 

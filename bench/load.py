@@ -200,9 +200,37 @@ class LoadResult:
     requests: int
     failures: int
     rps: float
-    p50_ms: float
-    p95_ms: float
-    max_ms: float
+    # None: not measured. Locust writes "N/A" for the percentiles when no request finished in
+    # the run (a loaded machine can leave a short run without one).
+    p50_ms: float | None
+    p95_ms: float | None
+    max_ms: float | None
+
+    @property
+    def measured(self) -> bool:
+        return self.p95_ms is not None
+
+
+def _locust_ms(cell: str, *, requests: int) -> float | None:
+    """A time from locust's statistics, or None where it measured none."""
+    if not requests or cell == "N/A":
+        return None
+    return float(cell)
+
+
+def read_stats(path: Path) -> LoadResult:
+    """The aggregated row of a locust `<prefix>_stats.csv`."""
+    with path.open() as fh:
+        total = next(row for row in csv.DictReader(fh) if row["Name"] == "Aggregated")
+    requests = int(total["Request Count"])
+    return LoadResult(
+        requests=requests,
+        failures=int(total["Failure Count"]),
+        rps=float(total["Requests/s"]),
+        p50_ms=_locust_ms(total["50%"], requests=requests),
+        p95_ms=_locust_ms(total["95%"], requests=requests),
+        max_ms=_locust_ms(total["Max Response Time"], requests=requests),
+    )
 
 
 def run_locust(
@@ -255,35 +283,34 @@ def run_locust(
         stats = Path(f"{prefix}_stats.csv")
         if not stats.exists():
             raise RuntimeError(f"locust wrote no statistics:\n{finished.stderr[-4000:]}")
-        with stats.open() as fh:
-            total = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
-    return LoadResult(
-        requests=int(total["Request Count"]),
-        failures=int(total["Failure Count"]),
-        rps=float(total["Requests/s"]),
-        p50_ms=float(total["50%"]),
-        p95_ms=float(total["95%"]),
-        max_ms=float(total["Max Response Time"]),
-    )
+        return read_stats(stats)
 
 
 def load_rows(*, results: dict[int, LoadResult], clients: int, seconds: int) -> list[Row]:
     rows = []
     for think_ms, result in results.items():
-        measured = think_ms > 0
+        judged = think_ms > 0
+        if not result.measured:
+            value = f"not measured: no request finished in {seconds} s"
+            # A target that could not be measured is not met; the row says why.
+            ok = False if judged else None
+        else:
+            value = f"{result.rps:.0f} req/s, {result.failures} errors of {result.requests}"
+            ok = (result.p95_ms <= LOAD_P95_MS and result.failures == 0) if judged else None
         rows.append(
             Row(
                 group="load",
                 name=(
                     f"load: {clients} clients, {think_ms} ms think time"
-                    if measured
+                    if judged
                     else f"load: {clients} clients, no pause (saturation)"
                 ),
                 p50_ms=result.p50_ms,
                 p95_ms=result.p95_ms,
-                value=f"{result.rps:.0f} req/s, {result.failures} errors of {result.requests}",
-                target=f"p95 <= {LOAD_P95_MS:g} ms, 0 errors" if measured else "",
-                ok=(result.p95_ms <= LOAD_P95_MS and result.failures == 0) if measured else None,
+                value=value,
+                target=f"p95 <= {LOAD_P95_MS:g} ms, 0 errors" if judged else "",
+                ok=ok,
+                measured=result.measured,
                 data={
                     **result.__dict__,
                     "clients": clients,

@@ -1,4 +1,4 @@
-"""Result rows, the printed table, the JSON file and the README's markdown table.
+"""Result rows, the printed table, the JSON file and the markdown table of docs/performance.md.
 
 `python -m bench.report bench/results-sqlite.json bench/results-postgres.json` prints the
 markdown table of saved results again.
@@ -21,6 +21,8 @@ class Row:
     value: str = ""
     target: str = ""
     ok: bool | None = None  # None: informative, no target
+    # False: the run gave no figure (its times are None, not 0); a target it had is not met.
+    measured: bool = True
     data: dict = field(default_factory=dict)
 
 
@@ -28,8 +30,18 @@ def _ms(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
-def _verdict(ok: bool | None) -> str:
-    return {True: "pass", False: "FAIL", None: ""}[ok]
+def _verdict(row: Row) -> str:
+    if not row.measured:
+        return "not measured"
+    return {True: "pass", False: "FAIL", None: ""}[row.ok]
+
+
+def _mark(row: dict) -> str:
+    """The markdown table's verdict after a figure (results saved before `measured` count as
+    measured)."""
+    if not row.get("measured", True):
+        return ""  # the figure itself says "not measured"
+    return {True: " ✓", False: " ✗", None: ""}[row["ok"]]
 
 
 def table(rows: list[Row]) -> str:
@@ -42,7 +54,7 @@ def table(rows: list[Row]) -> str:
             "" if row.queries is None else str(row.queries),
             row.value,
             row.target,
-            _verdict(row.ok),
+            _verdict(row),
         ]
         for row in rows
     ]
@@ -61,7 +73,7 @@ def table(rows: list[Row]) -> str:
 
 
 def markdown(results: list[dict]) -> str:
-    """One table for the README: a column pair per database, side by side."""
+    """One table for docs/performance.md: a column pair per database, side by side."""
     databases = [r["database"] for r in results]
     header = ["Measurement", *(f"{db} p50 / p95 ms (queries)" for db in databases)]
     header += [*(f"{db} figure" for db in databases), "Target"]
@@ -94,8 +106,7 @@ def markdown(results: list[dict]) -> str:
             if row is None:
                 cells.append("")
                 continue
-            mark = {True: " ✓", False: " ✗", None: ""}[row["ok"]]
-            cells.append(f"{row['value']}{mark}".strip())
+            cells.append(f"{row['value']}{_mark(row)}".strip())
             target = target or row["target"]
         cells.append(target)
         lines.append("| " + " | ".join(cells) + " |")

@@ -1,14 +1,11 @@
-"""Fixtures shared by the whole suite: users by role, cached orders, and a live sandbox."""
+"""Fixtures shared by the whole suite: users by role, cached orders, and a live sandbox.
+The helpers that are not fixtures are in tests/helpers.py."""
 
-import base64
 import itertools
-import time
 import uuid
 from datetime import timedelta
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
@@ -19,8 +16,7 @@ from orders.models import (
     RequirementValue,
     SubOrder,
 )
-
-SANDBOX_KEY = "test-sandbox-key"
+from tests.helpers import FAKE_TELNYX, SANDBOX_KEY, WebhookSigner
 
 
 def _user(username: str, group: str | None = None, **extra) -> User:
@@ -168,11 +164,15 @@ def sandbox():
 @pytest.fixture
 def telnyx_settings(settings, sandbox):
     """Points the dashboard's Telnyx client at the live sandbox."""
-    settings.TELNYX_API_BASE = sandbox.url
+    _point_telnyx_at(settings, sandbox)
+    return settings
+
+
+def _point_telnyx_at(settings, box) -> None:
+    settings.TELNYX_API_BASE = box.url
     settings.TELNYX_API_KEY = SANDBOX_KEY
     settings.TELNYX_MAX_RETRIES = 1
     settings.TELNYX_TIMEOUT = 2.0
-    return settings
 
 
 CHROMIUM = "/usr/bin/chromium"
@@ -210,36 +210,12 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    """A fresh browser tab; `login(page, user)` signs it in through the real login form."""
+    """A fresh browser tab; `helpers.login(page, user)` signs it in through the real login form."""
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(10_000)
     tab = context.new_page()
     yield tab
     context.close()
-
-
-def login(page, username: str, password: str = "pw") -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-
-
-class WebhookSigner:
-    """Signs webhook bodies the way Telnyx does, with a key pair made for the test."""
-
-    def __init__(self) -> None:
-        self._key = Ed25519PrivateKey.generate()
-        raw = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        self.public_key_b64 = base64.b64encode(raw).decode()
-
-    def sign(self, body: bytes, timestamp: str) -> str:
-        return base64.b64encode(self._key.sign(timestamp.encode() + b"|" + body)).decode()
-
-    def headers(self, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
-        stamp = str(int(time.time()) if timestamp is None else timestamp)
-        return {"telnyx-signature-ed25519": self.sign(body, stamp), "telnyx-timestamp": stamp}
 
 
 @pytest.fixture
@@ -259,9 +235,6 @@ def synced(telnyx_settings, sandbox, db):
     orders_sync()
     sandbox.requests.clear()
     return sandbox
-
-
-FAKE_TELNYX = "https://telnyx.invalid/v2"
 
 
 @pytest.fixture
@@ -325,10 +298,7 @@ def webhook_sandbox(live_server, settings):
         webhook_backoff=0.05,
     )
     box.start()
-    settings.TELNYX_API_BASE = box.url
-    settings.TELNYX_API_KEY = SANDBOX_KEY
-    settings.TELNYX_MAX_RETRIES = 1
-    settings.TELNYX_TIMEOUT = 2.0
+    _point_telnyx_at(settings, box)
     settings.TELNYX_PUBLIC_KEY = box.public_key_b64
     yield box
     box.stop()

@@ -11,9 +11,14 @@ from django.urls import reverse
 from orders.forms import requirement_field_name
 from orders.models import AuditEntry, AuditOutcome, RequirementDefinition, Status, SubOrder
 from orders.selectors import order_detail, order_requirements
-from tests.action_helpers import other_customer_type, pending_requirement, requirement
-
-HTMX = {"HX-Request": "true"}
+from tests.helpers import (
+    HTMX,
+    cached_sub_order,
+    other_customer_type,
+    patches,
+    pending_requirement,
+    requirement,
+)
 
 
 def form_data(order, **values) -> dict:
@@ -27,10 +32,6 @@ def form_data(order, **values) -> dict:
 
 def requirements_url(order) -> str:
     return reverse("order_requirements", args=[order.pk])
-
-
-def patches(sandbox) -> list:
-    return [request for request in sandbox.requests if request.method == "PATCH"]
 
 
 def input_value(body: str, name: str) -> str | None:
@@ -241,16 +242,8 @@ def test_fixing_an_order_not_cached_is_404(synced, manager_client):
 # --- cancelling a sub order -----------------------------------------------------------------
 
 
-def pending_sub_order() -> SubOrder:
-    return (
-        SubOrder.objects.filter(status=Status.PENDING, phone_numbers__isnull=False)
-        .order_by("pk")
-        .first()
-    )
-
-
 def test_cancel_asks_for_a_reason_showing_the_numbers_it_drops(synced, manager_client):
-    sub_order = pending_sub_order()
+    sub_order = cached_sub_order(Status.PENDING)
     url = reverse("sub_order_cancel", args=[sub_order.pk])
 
     page = manager_client.get(url)
@@ -268,7 +261,7 @@ def test_cancel_asks_for_a_reason_showing_the_numbers_it_drops(synced, manager_c
 
 
 def test_cancel_without_javascript_redirects_to_the_order(synced, manager_client):
-    sub_order = pending_sub_order()
+    sub_order = cached_sub_order(Status.PENDING)
 
     response = manager_client.post(
         reverse("sub_order_cancel", args=[sub_order.pk]),
@@ -284,7 +277,7 @@ def test_cancel_without_javascript_redirects_to_the_order(synced, manager_client
 
 
 def test_cancel_with_htmx_rerenders_the_order(synced, manager_client):
-    sub_order = pending_sub_order()
+    sub_order = cached_sub_order(Status.PENDING)
 
     response = manager_client.post(
         reverse("sub_order_cancel", args=[sub_order.pk]), {"reason": "test"}, headers=HTMX
@@ -297,7 +290,7 @@ def test_cancel_with_htmx_rerenders_the_order(synced, manager_client):
 
 
 def test_cancel_needs_a_reason(synced, manager_client):
-    sub_order = pending_sub_order()
+    sub_order = cached_sub_order(Status.PENDING)
 
     response = manager_client.post(reverse("sub_order_cancel", args=[sub_order.pk]), {})
 
@@ -336,7 +329,7 @@ def write_requests(order, sub_order) -> list[tuple[str, str]]:
 def test_support_staff_get_403_from_every_write_url_and_nothing_reaches_telnyx(
     synced, support_client
 ):
-    sub_order = pending_sub_order()
+    sub_order = cached_sub_order(Status.PENDING)
 
     for method, url in write_requests(sub_order.order, sub_order):
         response = getattr(support_client, method)(url, {"reason": "x"}, headers=HTMX)
@@ -349,7 +342,7 @@ def test_support_staff_get_403_from_every_write_url_and_nothing_reaches_telnyx(
 def test_htmx_posts_need_the_csrf_token(synced, manager_user):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(manager_user)
-    sub_order = pending_sub_order()
+    sub_order = cached_sub_order(Status.PENDING)
     url = reverse("sub_order_cancel", args=[sub_order.pk])
 
     refused = browser.post(url, {"reason": "no token"}, headers=HTMX)

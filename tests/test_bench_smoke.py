@@ -1,7 +1,8 @@
 """`make bench` at a tiny size: the harness builds, measures everything once and reports.
 
 Timings are not asserted (machines are noisy, and tiny sizes say nothing about the targets);
-what is checked is that every measurement ran and the JSON holds what the README table needs.
+what is checked is that every measurement ran and the JSON holds what the table in
+docs/performance.md needs.
 """
 
 import json
@@ -32,8 +33,9 @@ def _bench(workdir: Path, *options: str) -> dict:
         text=True,
         timeout=300,
     )  # fmt: skip
-    # 1 means "a target was missed", which tiny sizes may well do, or an uncaught exception,
-    # which writes no results: anything else, or no results, is a crash.
+    # 1 means "a target was missed (or not measured)", which tiny sizes and a loaded machine may
+    # well give, or an uncaught exception, which writes no results: anything else, or no
+    # results, is a crash.
     path = workdir / f"results-{DATABASE}.json"
     output = finished.stdout[-3000:] + finished.stderr[-6000:]
     assert finished.returncode in (0, 1) and path.exists(), output
@@ -108,8 +110,13 @@ def test_bench_loads_the_production_server_and_weighs_the_page(results):
     load = _rows(results, "load")
     assert {row["data"]["think_ms"] for row in load} == {50, 0}
     for row in load:
-        assert row["data"]["requests"] > 0
         assert row["data"]["failures"] == 0
+        if row["measured"]:
+            assert row["data"]["requests"] > 0
+        else:
+            # A loaded machine can finish no request in the 2 s run: said so, not a 0 ms figure.
+            assert row["data"]["requests"] == 0 and row["p95_ms"] is None
+            assert row["value"].startswith("not measured")
     first, swap = _rows(results, "weight")
     assert any(part["url"].endswith(".css") for part in first["data"]["parts"])
     assert any(part["url"].endswith(".js") for part in first["data"]["parts"])

@@ -6,8 +6,7 @@ from playwright.sync_api import Page, expect
 
 from orders.forms import requirement_field_name
 from orders.models import RequirementDefinition, Status, SubOrder
-from tests.action_helpers import other_customer_type, pending_requirement, requirement
-from tests.conftest import login
+from tests.helpers import login, other_customer_type, pending_requirement, requirement
 
 pytestmark = pytest.mark.browser
 

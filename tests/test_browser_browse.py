@@ -5,7 +5,7 @@ import re
 import pytest
 
 from orders.models import PhoneNumber, RequirementValue
-from tests.conftest import login
+from tests.helpers import login
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,7 @@ open; both show it without a reload, keeping what was typed and the filters set.
 import pytest
 
 from orders.services import sync
-from tests.conftest import login
+from tests.helpers import login
 
 pytestmark = pytest.mark.browser
 

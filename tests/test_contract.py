@@ -12,6 +12,7 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 
 from orders.telnyx import TelnyxClient, TelnyxError
 from sandbox.server import Sandbox
+from tests.helpers import sandbox_pending_requirement
 
 SPEC = Path(__file__).resolve().parents[2] / "shared/telnyx/number-orders.openapi.yml"
 KEY = "contract-key"
@@ -61,18 +62,6 @@ def _checked(openapi, response: requests.Response, status: int, *, valid_request
     return response.json()
 
 
-def _pending(box, field_type: str) -> tuple[dict, dict]:
-    return next(
-        (order, item)
-        for order in box.orders.values()
-        if order["status"] == "pending"
-        for number in order["phone_numbers"]
-        if number["status"] == "pending"
-        for item in number["regulatory_requirements"]
-        if item["field_type"] == field_type
-    )
-
-
 # -- what the sandbox answers --------------------------------------------------------------------
 
 
@@ -89,7 +78,7 @@ def test_order_matches_the_spec(openapi, box, api):
 
 
 def test_order_update_and_its_refusal_match_the_spec(openapi, box, api):
-    order, item = _pending(box, "address")
+    order, item = sandbox_pending_requirement(box, "address")
     good = {
         "customer_reference": "ACME-2026-0001",
         "regulatory_requirements": [
@@ -167,7 +156,7 @@ def test_auth_rate_limit_and_server_errors_match_the_spec(openapi, box, api):
 def test_every_client_request_matches_the_spec(openapi, box):
     client = TelnyxClient(api_key=KEY, base_url=box.url, timeout=5, max_retries=0)
     first = len(box.requests)
-    order, item = _pending(box, "document")
+    order, item = sandbox_pending_requirement(box, "document")
     pending_sub = next(
         s
         for s in box.sub_orders.values()

@@ -9,12 +9,11 @@ from django.utils import timezone
 
 from orders.models import Order, SyncRun
 from orders.selectors import home_summary
+from tests.helpers import page_html
 
 
 def _home(client) -> str:
-    response = client.get(reverse("home"))
-    assert response.status_code == 200
-    return response.content.decode()
+    return page_html(client, reverse("home"))
 
 
 def _count(html: str, status: str) -> int:

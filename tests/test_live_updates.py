@@ -12,11 +12,11 @@ from django.utils import timezone
 from orders.models import Order
 from orders.selectors import change_token, orders_change_token, orders_changed_since
 from orders.services import sync
+from tests.helpers import HTMX, html_section
 
 pytestmark = pytest.mark.django_db
 
 CHANGES = reverse("order_changes")
-HTMX = {"HX-Request": "true"}
 
 
 def poller_url(html: str) -> str:
@@ -162,7 +162,7 @@ def test_order_page_polls_for_its_own_changes_from_inside_its_panel(support_clie
     html = support_client.get(reverse("order_detail", args=[order.pk])).content.decode()
 
     assert poller_url(html) == f"{CHANGES}?since={change_token(order.changed_at)}&order={order.pk}"
-    panel = re.search(r'<section id="order-panel".*?</section>', html, re.S).group()
+    panel = html_section(html, "order-panel")
     assert 'id="changes-poller"' in panel
     listener = re.search(r'<div id="order-live"[^>]*>', html, re.S).group()
     assert 'hx-trigger="ordersChanged from:body target:#changes-poller"' in listener

@@ -13,16 +13,11 @@ from django.utils import timezone
 
 from orders.models import Order, PhoneNumber, RequirementDefinition, RequirementValue, SubOrder
 from orders.selectors import order_detail, order_requirements
+from tests.helpers import html_section, page_html
 
 
 def _page(client, order: Order) -> str:
-    response = client.get(reverse("order_detail", args=[order.id]))
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def _section(html: str, section_id: str) -> str:
-    return re.search(rf'<section id="{section_id}".*?</section>', html, re.S)[0]
+    return page_html(client, reverse("order_detail", args=[order.id]))
 
 
 @pytest.fixture
@@ -52,7 +47,7 @@ def registration(db) -> RequirementDefinition:
 def test_order_panel_shows_the_order(support_client, order_factory):
     order = order_factory(customer_reference="ACME-42", numbers=3, status="pending")
 
-    panel = _section(_page(support_client, order), "order-panel")
+    panel = html_section(_page(support_client, order), "order-panel")
 
     assert "Order ACME-42" in panel
     assert str(order.id) in panel
@@ -70,7 +65,7 @@ def test_order_gone_upstream_is_flagged(support_client, order_factory):
     order = order_factory()
     Order.objects.filter(pk=order.pk).update(gone_at=timezone.now() - timedelta(hours=1))
 
-    panel = _section(_page(support_client, order), "order-panel")
+    panel = html_section(_page(support_client, order), "order-panel")
 
     assert 'role="alert">Gone upstream' in panel
     assert "last cached copy" in panel
@@ -79,7 +74,7 @@ def test_order_gone_upstream_is_flagged(support_client, order_factory):
 def test_sub_orders_show_country_type_status_and_counts(support_client, order_factory):
     order = order_factory(country="CH", number_type="toll_free", numbers=2)
 
-    section = _section(_page(support_client, order), "sub-orders")
+    section = html_section(_page(support_client, order), "sub-orders")
 
     sub = order.sub_orders.get()
     assert f'id="sub-order-{sub.id}"' in section
@@ -97,7 +92,7 @@ def test_cancelled_sub_order_reads_cancelled(support_client, order_factory):
         status="failure", requirements_status="cancelled"
     )
 
-    section = _section(_page(support_client, order), "sub-orders")
+    section = html_section(_page(support_client, order), "sub-orders")
 
     assert 'data-status="cancelled">cancelled</span>' in section
 
@@ -108,7 +103,7 @@ def test_failed_sub_order_with_live_numbers_reads_failure(support_client, order_
     first = PhoneNumber.objects.filter(order=order).order_by("id").first()
     PhoneNumber.objects.filter(pk=first.pk).update(requirements_status="cancelled")
 
-    section = _section(_page(support_client, order), "sub-orders")
+    section = html_section(_page(support_client, order), "sub-orders")
 
     assert 'data-status="failure">failure</span>' in section
     assert "cancelled" not in section
@@ -123,7 +118,7 @@ def test_numbers_are_grouped_by_sub_order_with_their_requirements(
         field_value="addr_123", status="approved"
     )
 
-    numbers = _section(_page(support_client, order), "numbers")
+    numbers = html_section(_page(support_client, order), "numbers")
 
     assert '<h3 class="group-title">CH · local' in numbers
     rows = re.search(rf'<tbody id="number-{number.id}">.*?</tbody>', numbers, re.S)[0]
@@ -147,7 +142,7 @@ def test_value_without_a_known_definition_shows_its_id(support_client, order_fac
     unknown = uuid.uuid4()
     RequirementValue.objects.filter(pk=value.pk).update(requirement_id=unknown)
 
-    numbers = _section(_page(support_client, order), "numbers")
+    numbers = html_section(_page(support_client, order), "numbers")
 
     assert f'<code title="Definition not fetched yet">{unknown}</code>' in numbers
 
@@ -155,7 +150,7 @@ def test_value_without_a_known_definition_shows_its_id(support_client, order_fac
 def test_number_without_requirements_says_so(support_client, order_factory):
     order = order_factory(numbers=1, definitions=[])
 
-    assert "No requirements." in _section(_page(support_client, order), "numbers")
+    assert "No requirements." in html_section(_page(support_client, order), "numbers")
 
 
 def test_number_outside_any_sub_order_is_still_shown(support_client, order_factory):
@@ -163,7 +158,7 @@ def test_number_outside_any_sub_order_is_still_shown(support_client, order_facto
     loose = order.phone_numbers.order_by("id").first()
     PhoneNumber.objects.filter(pk=loose.pk).update(sub_order=None)
 
-    numbers = _section(_page(support_client, order), "numbers")
+    numbers = html_section(_page(support_client, order), "numbers")
 
     assert "Not in a sub order" in numbers
     assert numbers.index("Not in a sub order") < numbers.index(loose.phone_number)
@@ -185,7 +180,7 @@ def test_fix_form_lists_each_requirement_s_values_and_numbers_escaped(
     numbers = list(order.phone_numbers.order_by("phone_number"))
     RequirementValue.objects.filter(phone_number=numbers[1]).update(field_value="")
 
-    form = _section(_page(manager_client, order), "requirements")
+    form = html_section(_page(manager_client, order), "requirements")
 
     assert "<b>REG" not in form
     values = re.search(r"<dt>Current values</dt>\s*<dd>(.*?)</dd>", form)[1]

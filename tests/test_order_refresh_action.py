@@ -8,10 +8,7 @@ from django.urls import reverse
 
 from orders.models import AuditEntry, AuditOutcome, Order, Status
 from orders.services.actions import ActionFailed, order_refresh
-from tests.action_helpers import FAILURES, Failure, marked_gone
-from tests.conftest import FAKE_TELNYX
-
-HTMX = {"HX-Request": "true"}
+from tests.helpers import FAILURES, FAKE_TELNYX, HTMX, Failure, marked_gone
 
 
 def pending_order() -> Order:

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from orders import selectors
 from orders.models import Order, PhoneNumber
+from tests.helpers import page_html
 
 LIST = reverse("order_list")
 
@@ -32,9 +33,7 @@ def orders(order_factory) -> dict[str, Order]:
 
 
 def _found(client, q: str, **filters: str) -> set[str]:
-    response = client.get(LIST, {"q": q, **filters})
-    assert response.status_code == 200
-    html = response.content.decode()
+    html = page_html(client, LIST, {"q": q, **filters})
     return set(re.findall(r'<td class="reference"><a href="/orders/[0-9a-f-]+/">([^<]+)</a>', html))
 
 

@@ -8,20 +8,18 @@ import pytest
 from orders.models import AuditEntry, AuditOutcome, Order, RequirementValue
 from orders.selectors import RequirementSummary
 from orders.services.actions import ActionFailed, order_update
-from tests.action_helpers import (
+from tests.helpers import (
     FAILURES,
+    FAKE_TELNYX,
+    SANDBOX_KEY,
     Failure,
-    errors,
     marked_gone,
     other_customer_type,
+    patches,
     pending_requirement,
     requirement,
+    telnyx_error,
 )
-from tests.conftest import FAKE_TELNYX, SANDBOX_KEY
-
-
-def patches(sandbox) -> list:
-    return [request for request in sandbox.requests if request.method == "PATCH"]
 
 
 def open_values(order: Order, summary: RequirementSummary) -> set[tuple[str, str]]:
@@ -111,7 +109,9 @@ def test_refused_customer_reference_is_placed_on_its_field(
     mocked_telnyx, order_factory, manager_user
 ):
     order = order_factory()
-    refusal = errors("10015", "Invalid value", "Too long.", pointer="/customer_reference")
+    refusal = telnyx_error(
+        "10015", title="Invalid value", detail="Too long.", pointer="/customer_reference"
+    )
     mocked_telnyx.add("PATCH", f"{FAKE_TELNYX}/number_orders/{order.pk}", json=refusal, status=422)
 
     with pytest.raises(ActionFailed) as caught:

@@ -13,7 +13,7 @@ import requests
 
 from sandbox.data import build_catalogue, classify, generate, validate_value
 from sandbox.server import Sandbox
-from tests.conftest import SANDBOX_KEY
+from tests.helpers import SANDBOX_KEY, sandbox_pending_requirement
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,18 +43,6 @@ def _numbers(box: Sandbox):
 
 def _values(box: Sandbox):
     return [item for number in _numbers(box) for item in number["regulatory_requirements"]]
-
-
-def _pending_order_with(box: Sandbox, field_type: str) -> tuple[dict, dict]:
-    """A pending order and one of its open numbers' requirement items of that field type."""
-    for order in box.orders.values():
-        if order["status"] != "pending":
-            continue
-        for number in order["phone_numbers"]:
-            for item in number["regulatory_requirements"]:
-                if item["field_type"] == field_type and number["status"] == "pending":
-                    return order, item
-    raise AssertionError(f"no pending order with a {field_type} requirement")
 
 
 def _criteria(box: Sandbox, item: dict) -> dict:
@@ -385,7 +373,7 @@ def test_unknown_ids_and_routes_are_404_in_telnyx_format(api, method, path):
 
 
 def test_patch_sets_the_value_on_every_number_of_the_order_and_moves_updated_at(api, sandbox):
-    order, item = _pending_order_with(sandbox, "address")
+    order, item = sandbox_pending_requirement(sandbox, "address")
     requirement_id = item["requirement_id"]
     before = order["updated_at"]
     value = "6d3c2f8e-7a51-4c0b-9d1e-2f4a5b6c7d8e"
@@ -448,7 +436,7 @@ def test_successive_writes_have_increasing_updated_at(api, sandbox):
 def test_invalid_value_is_422_pointing_at_it_and_changes_nothing(
     api, sandbox, field_type, value, reason
 ):
-    order, item = _pending_order_with(sandbox, field_type)
+    order, item = sandbox_pending_requirement(sandbox, field_type)
     if field_type == "textual":  # one with a minimum length
         order, item = next(
             (o, i) for o in sandbox.orders.values() if o["status"] == "pending"
@@ -500,7 +488,7 @@ def test_requirement_of_another_order_is_422_pointing_at_its_id(api, sandbox):
 
 
 def test_every_invalid_item_gets_its_own_error(api, sandbox):
-    order, item = _pending_order_with(sandbox, "document")
+    order, item = sandbox_pending_requirement(sandbox, "document")
     body = {
         "regulatory_requirements": [
             {"requirement_id": item["requirement_id"], "field_value": "nope"},
@@ -556,7 +544,7 @@ def test_cancel_refused_for_non_pending_sub_order(api, sandbox):
 def test_cancelled_numbers_no_longer_take_requirement_values(api, sandbox):
     # Requirement ids are per (country, number type), as are sub orders: cancelling the sub
     # order leaves no open number with that requirement.
-    order, item = _pending_order_with(sandbox, "document")
+    order, item = sandbox_pending_requirement(sandbox, "document")
     number = next(n for n in order["phone_numbers"] if item in n["regulatory_requirements"])
     api.patch(f"/sub_number_orders/{number['sub_number_order_id']}/cancel")
     value = "6d3c2f8e-7a51-4c0b-9d1e-2f4a5b6c7d8e"

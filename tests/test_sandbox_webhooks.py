@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from sandbox.server import Sandbox
 from sandbox.webhooks import public_key_b64, signing_key
+from tests.helpers import eventually
 
 REPO = Path(__file__).resolve().parents[1]
 WAIT = 10  # seconds a test waits for a delivery before failing; never a timing assertion
@@ -134,7 +135,7 @@ def test_delivery_other_than_200_is_retried_with_the_same_event_id(box, receiver
     assert [event["meta"]["attempt"] for _, _, event in deliveries] == [1, 2, 3]
     for headers, body, _ in deliveries:
         _verify(box.public_key_b64, headers, body)
-    _eventually(lambda: len(box.webhook_deliveries) == 3)
+    eventually(lambda: len(box.webhook_deliveries) == 3, seconds=WAIT)
     assert [d.status for d in box.webhook_deliveries] == [500, 302, 200]
     assert box.webhook_deliveries[-1].retry_in is None
 
@@ -144,7 +145,7 @@ def test_delivery_gives_up_after_five_attempts(box, receiver):
     box.complete_order(_pending(box)[0]["id"])
     attempts = [receiver.next()[2]["meta"]["attempt"] for _ in range(5)]
     assert attempts == [1, 2, 3, 4, 5]
-    _eventually(lambda: len(box.webhook_deliveries) == 5)
+    eventually(lambda: len(box.webhook_deliveries) == 5, seconds=WAIT)
     assert [d.retry_in is None for d in box.webhook_deliveries] == [False] * 4 + [True]
     delays = [d.retry_in for d in box.webhook_deliveries[:4]]
     assert delays == sorted(delays) and delays[0] < delays[-1]
@@ -153,18 +154,9 @@ def test_delivery_gives_up_after_five_attempts(box, receiver):
 def test_unreachable_receiver_is_retried_too():
     with Sandbox(orders=5, seed=1, webhook_url="http://127.0.0.1:9/", webhook_backoff=0.01) as box:
         box.complete_order(_pending(box)[0]["id"])
-        _eventually(lambda: len(box.webhook_deliveries) == 5)
+        eventually(lambda: len(box.webhook_deliveries) == 5, seconds=WAIT)
     assert [d.status for d in box.webhook_deliveries] == [None] * 5
     assert all(d.error for d in box.webhook_deliveries)
-
-
-def _eventually(condition) -> None:
-    done = threading.Event()
-    for _ in range(WAIT * 50):
-        if condition():
-            return
-        done.wait(0.02)
-    raise AssertionError("the sandbox never got there")
 
 
 def test_delivery_happens_off_the_request_thread():

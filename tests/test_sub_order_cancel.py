@@ -7,20 +7,7 @@ from orders.locks import lease
 from orders.models import AuditEntry, AuditOutcome, PhoneNumber, Status, SubOrder
 from orders.selectors import order_detail
 from orders.services.actions import ActionFailed, sub_order_cancel
-from tests.action_helpers import FAILURES, Failure
-from tests.conftest import FAKE_TELNYX
-
-
-def cached_sub_order(status: str) -> SubOrder:
-    """A cached sub order in `status` that has numbers (the sandbox's seed has them)."""
-    sub_order = (
-        SubOrder.objects.filter(status=status, phone_numbers__isnull=False)
-        .select_related("order")
-        .order_by("order__created_at", "pk")
-        .first()
-    )
-    assert sub_order is not None, f"the sandbox's seed has no {status} sub order"
-    return sub_order
+from tests.helpers import FAILURES, FAKE_TELNYX, Failure, cached_sub_order
 
 
 def cancel_requests(sandbox) -> list:

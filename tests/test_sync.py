@@ -22,7 +22,7 @@ from orders.services.refresh import order_apply_payload, order_reload
 from orders.services.store import SyncOutcome
 from orders.services.sync import orders_sync
 from orders.telnyx import TelnyxClient, TelnyxError, get_client
-from tests.conftest import SANDBOX_KEY
+from tests.helpers import SANDBOX_KEY
 
 A, B, C = (str(uuid.UUID(int=n)) for n in (0xA, 0xB, 0xC))
 

@@ -11,6 +11,7 @@ import responses
 from responses import matchers
 
 from orders.telnyx import TelnyxClient, TelnyxError, get_client
+from tests.helpers import telnyx_error
 
 BASE = "https://telnyx.test/v2"
 KEY = "KEYsecret0123456789"
@@ -50,13 +51,6 @@ def order_list_page(http, items, *, page, total_pages):
         json=page_of(items, page=page, total_pages=total_pages),
         match=[matchers.query_param_matcher({"page[number]": str(page)}, strict_match=False)],
     )
-
-
-def telnyx_error(code, *, title="Invalid value", detail="", pointer=None, parameter=None):
-    source = {
-        key: value for key, value in [("pointer", pointer), ("parameter", parameter)] if value
-    }
-    return {"errors": [{"code": code, "title": title, "detail": detail, "source": source}]}
 
 
 # Requests

@@ -8,13 +8,12 @@ from datetime import datetime, timedelta
 from unittest.mock import patch
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from orders.models import Order
 from orders.services.store import SyncOutcome
 from orders.telnyx import TelnyxError
-from tests.conftest import WebhookSigner
+from tests.helpers import WebhookSigner
 from webhooks.models import Outcome, WebhookEvent
 from webhooks.selectors import events_for_order
 
@@ -398,12 +397,6 @@ def test_events_for_order_lists_that_orders_events_newest_first(client, db, webh
     events = events_for_order(order_id=uuid.UUID(order_id))
 
     assert [e.event_id for e in events] == ["ev-b", "ev-a"]
-
-
-@pytest.fixture
-def admin_client(client, db):
-    client.force_login(User.objects.create_superuser("root", password="pw"))
-    return client
 
 
 def test_admin_lists_and_finds_events_by_order_id(admin_client, webhook_signer, apply):

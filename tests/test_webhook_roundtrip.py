@@ -2,14 +2,13 @@
 signed webhook to the live server, the receiver verifies and applies it, and the cached order,
 its history and the open pages' change token follow."""
 
-import time
-
 import pytest
 
 from orders.models import Order, SubOrder
 from orders.selectors import orders_change_token, orders_changed_since
 from orders.services import sync
 from sandbox.server import Sandbox
+from tests.helpers import eventually
 from webhooks.models import Outcome, WebhookEvent
 
 WAIT = 15  # seconds a test waits for a delivery before failing; never a timing assertion
@@ -17,13 +16,12 @@ WAIT = 15  # seconds a test waits for a delivery before failing; never a timing 
 
 def delivered(box: Sandbox, event_count: int = 1) -> list:
     """Waits until the sandbox has `event_count` deliveries the dashboard answered (any status)."""
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        answered = [d for d in box.webhook_deliveries if d.status is not None]
-        if len(answered) >= event_count:
-            return answered
-        time.sleep(0.05)
-    pytest.fail(f"no answered delivery within {WAIT}s: {box.webhook_deliveries}")
+
+    def answered() -> list:
+        done = [d for d in box.webhook_deliveries if d.status is not None]
+        return done if len(done) >= event_count else []
+
+    return eventually(answered, seconds=WAIT)
 
 
 def a_pending_order(box: Sandbox) -> str:

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from ordersite.env import env_ed25519_public_key
-from tests.conftest import WebhookSigner
+from tests.helpers import WebhookSigner
 from webhooks.signatures import SignatureRejected, verify_signature
 
 NOW = 1_800_000_000

@@ -1,0 +1,270 @@
+"""What the tests share besides fixtures (those are in conftest.py): the sandbox's key and the
+fake Telnyx address, pages and their sections, a browser login, a webhook signer, Telnyx's error
+bodies and every kind of upstream failure an action can meet, and ways to find orders,
+requirements and requests in the sandbox and in the cache."""
+
+import base64
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from orders.models import AuditOutcome, Order, SubOrder
+from orders.selectors import RequirementSummary, order_detail, order_requirements
+
+SANDBOX_KEY = "test-sandbox-key"
+FAKE_TELNYX = "https://telnyx.invalid/v2"
+HTMX = {"HX-Request": "true"}
+
+
+def page_html(client, url: str, data: dict | None = None) -> str:
+    """The page at `url` (GET, with `data` as its query), which must answer 200, as text."""
+    response = client.get(url, data)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def html_section(html: str, section_id: str) -> str:
+    """The `<section id="section_id">` of a page."""
+    return re.search(rf'<section id="{section_id}".*?</section>', html, re.S)[0]
+
+
+def eventually(condition: Callable, *, seconds: float):
+    """Asks `condition()` again until it answers something true, which it returns; fails the
+    test after `seconds` (a bound for a wait, never a timing assertion)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if answer := condition():
+            return answer
+        time.sleep(0.02)
+    pytest.fail(f"still not so after {seconds:g} s")
+
+
+def login(page, username: str, password: str = "pw") -> None:
+    """Signs a browser tab (the `page` fixture) in through the real login form."""
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+class WebhookSigner:
+    """Signs webhook bodies the way Telnyx does, with a key pair made for the test."""
+
+    def __init__(self) -> None:
+        self._key = Ed25519PrivateKey.generate()
+        raw = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.public_key_b64 = base64.b64encode(raw).decode()
+
+    def sign(self, body: bytes, timestamp: str) -> str:
+        return base64.b64encode(self._key.sign(timestamp.encode() + b"|" + body)).decode()
+
+    def headers(self, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        return {"telnyx-signature-ed25519": self.sign(body, stamp), "telnyx-timestamp": stamp}
+
+
+def marked_gone(snapshot: dict) -> bool:
+    """Takes the gone mark (and the change stamp that comes with it) out of a cache_snapshot."""
+    order = snapshot["order"][0]
+    order.pop("changed_at")
+    return order.pop("gone_at") is not None
+
+
+def telnyx_error(
+    code: str | int,
+    *,
+    title: str,
+    detail: str = "",
+    pointer: str | None = None,
+    parameter: str | None = None,
+) -> dict:
+    """A body in Telnyx's error format, with a source where a pointer or parameter is given."""
+    error = {"code": code, "title": title, "detail": detail}
+    source = {
+        key: value for key, value in [("pointer", pointer), ("parameter", parameter)] if value
+    }
+    if source:
+        error["source"] = source
+    return {"errors": [error]}
+
+
+@dataclass(frozen=True)
+class Failure:
+    name: str
+    status: int | None  # what the audit entry records
+    body: dict | str | Exception  # JSON, a raw body, or what requests raises
+    outcome: str
+    code: str
+    message: str  # part of what the person is told
+    retryable: bool
+    headers: dict = field(default_factory=dict)
+
+    def register(self, mock, method: str, url: str) -> None:
+        """Makes `mock` (a responses.RequestsMock) answer `method url` with this failure."""
+        if isinstance(self.body, Exception):
+            mock.add(method, url, body=self.body)
+        elif isinstance(self.body, str):
+            mock.add(
+                method, url, body=self.body, status=self.status, content_type="application/json"
+            )
+        else:
+            mock.add(method, url, json=self.body, status=self.status, headers=self.headers)
+
+
+FAILURES = [
+    Failure(
+        "400",
+        400,
+        telnyx_error(
+            "10015",
+            title="Bad Request",
+            detail="The request body must be a JSON object.",
+            pointer="/",
+        ),
+        AuditOutcome.REFUSED,
+        "10015",
+        "Telnyx refused it (HTTP 400): The request body must be a JSON object. Nothing",
+        retryable=False,
+    ),
+    Failure(
+        "401",
+        401,
+        telnyx_error(
+            "10009",
+            title="Authentication failed",
+            detail="The required authentication headers were invalid.",
+        ),
+        AuditOutcome.REFUSED,
+        "10009",
+        "Telnyx refused the dashboard's credentials (HTTP 401)",
+        retryable=False,
+    ),
+    Failure(
+        "403",
+        403,
+        telnyx_error("10010", title="Authorization failed", detail="The API key may not do this."),
+        AuditOutcome.REFUSED,
+        "10010",
+        "Telnyx refused the dashboard's credentials (HTTP 403)",
+        retryable=False,
+    ),
+    Failure(
+        "404",
+        404,
+        telnyx_error(
+            "10005", title="Resource not found", detail="The requested resource could not be found."
+        ),
+        AuditOutcome.GONE,
+        "10005",
+        "no longer knows this",
+        retryable=False,
+    ),
+    Failure(
+        "429",
+        429,
+        telnyx_error(
+            "10011", title="Too many requests", detail="You have exceeded the allowed requests."
+        ),
+        AuditOutcome.FAILED,
+        "10011",
+        "Nothing was changed; try again",
+        retryable=True,
+        headers={"x-ratelimit-reset": "0"},
+    ),
+    Failure(
+        "500",
+        500,
+        telnyx_error("10007", title="Unexpected error", detail="An unexpected error occurred."),
+        AuditOutcome.FAILED,
+        "10007",
+        "Nothing was changed; try again",
+        retryable=True,
+    ),
+    Failure(
+        "timeout",
+        None,
+        requests.ReadTimeout("read timed out"),
+        AuditOutcome.FAILED,
+        "",
+        "Telnyx did not answer in time. Nothing was changed",
+        retryable=True,
+    ),
+    Failure(
+        "refused connection",
+        None,
+        requests.ConnectionError("connection refused"),
+        AuditOutcome.FAILED,
+        "",
+        "Could not connect to Telnyx. Nothing was changed",
+        retryable=True,
+    ),
+    Failure(
+        "malformed JSON",
+        200,
+        '{"data": {"id": "',
+        AuditOutcome.FAILED,
+        "",
+        "Telnyx sent an unexpected answer",
+        retryable=True,
+    ),
+]
+
+
+def pending_requirement(label: str) -> tuple[Order, RequirementSummary]:
+    """The newest cached pending order with a requirement called `label`, and that requirement."""
+    for order in Order.objects.filter(status="pending").order_by("-created_at"):
+        for summary in order_requirements(detail=order_detail(order_id=order.pk)):
+            if summary.label == label:
+                return order, summary
+    pytest.fail(f"the sandbox's seed has no pending order with {label!r}")
+
+
+def requirement(order: Order, label: str) -> RequirementSummary:
+    """The order's requirement called `label`."""
+    return next(
+        summary
+        for summary in order_requirements(detail=order_detail(order_id=order.pk))
+        if summary.label == label
+    )
+
+
+def other_customer_type(summary: RequirementSummary) -> str:
+    """A valid value for a "Customer type" requirement that differs from its current one."""
+    return "individual" if summary.current_value == "business" else "business"
+
+
+def cached_sub_order(status: str) -> SubOrder:
+    """A cached sub order in `status` that has numbers (the sandbox's seed has them)."""
+    sub_order = (
+        SubOrder.objects.filter(status=status, phone_numbers__isnull=False)
+        .select_related("order")
+        .order_by("order__created_at", "pk")
+        .first()
+    )
+    assert sub_order is not None, f"the sandbox's seed has no {status} sub order"
+    return sub_order
+
+
+def sandbox_pending_requirement(box, field_type: str) -> tuple[dict, dict]:
+    """A pending order in the sandbox `box` and a requirement item of `field_type` on one of its
+    pending numbers."""
+    for order in box.orders.values():
+        if order["status"] != "pending":
+            continue
+        for number in order["phone_numbers"]:
+            for item in number["regulatory_requirements"]:
+                if item["field_type"] == field_type and number["status"] == "pending":
+                    return order, item
+    pytest.fail(f"the sandbox has no pending order with a {field_type} requirement")
+
+
+def patches(sandbox) -> list:
+    """The PATCH requests the sandbox received."""
+    return [request for request in sandbox.requests if request.method == "PATCH"]
