@@ -13,9 +13,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from orders import selectors, services
+from orders import services
 from orders.forms import CancelSubOrderForm, ChangesForm, OrderFilterForm, RequirementsForm
 from orders.models import Order, Status, SubOrder
+from orders.selectors import order_list as order_list_selectors
+from orders.selectors import order_page
+from orders.selectors.freshness import orders_change_token, orders_changed_since
+from orders.selectors.history import order_history
+from orders.selectors.home import home_summary
 
 VIEW_ORDERS = "orders.view_order"
 PAGE_SIZE = 50
@@ -47,18 +52,18 @@ def render_htmx(
 
 @can_browse
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "orders/home.html", {"summary": selectors.home_summary()})
+    return render(request, "orders/home.html", {"summary": home_summary()})
 
 
 @can_browse
 def order_list(request: HttpRequest) -> HttpResponse:
     # Read first: a change while the page is built shows at the next poll rather than never.
-    changes_since = selectors.orders_change_token()
+    changes_since = orders_change_token()
     form = OrderFilterForm(request.GET)
     # Invalid fields are reported next to the form and left out; the valid ones still apply.
     form.is_valid()
     filters = {name: value for name, value in form.cleaned_data.items() if value not in (None, "")}
-    orders = selectors.order_list(**filters)
+    orders = order_list_selectors.order_list(**filters)
     paginator = Paginator(orders, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     page_range = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
@@ -70,9 +75,9 @@ def order_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _detail_or_404(order_id: UUID) -> selectors.OrderDetail:
+def _detail_or_404(order_id: UUID) -> order_page.OrderDetail:
     try:
-        return selectors.order_detail(order_id=order_id)
+        return order_page.order_detail(order_id=order_id)
     except Order.DoesNotExist:
         raise Http404("No cached order has this id.") from None
 
@@ -99,7 +104,7 @@ def order_changes(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest("since: a change token; order: an order id")
     order_id = form.cleaned_data["order"]
-    latest = selectors.orders_changed_since(since=form.cleaned_data["since"], order_id=order_id)
+    latest = orders_changed_since(since=form.cleaned_data["since"], order_id=order_id)
     if latest is None:
         return HttpResponse(status=204)
     response = render(
@@ -152,17 +157,19 @@ LIVE_REGIONS = [ORDER_PANEL, f"{ORDER_PAGE}#sub-orders", f"{ORDER_PAGE}#numbers"
 FAILED = 422
 
 
-def _requirements_form(detail: selectors.OrderDetail, data: dict | None = None) -> RequirementsForm:
+def _requirements_form(
+    detail: order_page.OrderDetail, data: dict | None = None
+) -> RequirementsForm:
     return RequirementsForm(
         data,
-        requirements=selectors.order_requirements(detail=detail),
+        requirements=order_page.order_requirements(detail=detail),
         customer_reference=detail.order.customer_reference,
     )
 
 
-def order_page_context(request: HttpRequest, detail: selectors.OrderDetail, **extra) -> dict:
+def order_page_context(request: HttpRequest, detail: order_page.OrderDetail, **extra) -> dict:
     """What the order page and its partials read; `extra` adds an action's form or failure."""
-    context = {"detail": detail, "history": selectors.order_history(order_id=detail.order.pk)}
+    context = {"detail": detail, "history": order_history(order_id=detail.order.pk)}
     if "requirements_form" not in extra and request.user.has_perm(CHANGE_REQUIREMENTS):
         context["requirements_form"] = _requirements_form(detail)
     return context | extra
@@ -260,7 +267,7 @@ def sub_order_cancel(request: HttpRequest, sub_order_id: UUID) -> HttpResponse:
     if request.htmx:
         if failure is None:
             return render_regions(request, [CANCEL_PANEL], context)
-        context["history"] = selectors.order_history(order_id=sub_order.order_id)
+        context["history"] = order_history(order_id=sub_order.order_id)
         return render_regions(request, [CANCEL_PANEL, HISTORY], context)
     status = FAILED if request.method == "POST" else 200
     return render(request, "orders/sub_order_cancel.html", context, status=status)

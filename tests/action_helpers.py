@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from orders.models import AuditEntry, Order
-from orders.selectors import RequirementSummary, order_detail, order_requirements
+from orders.selectors.order_page import RequirementSummary, order_detail, order_requirements
 
 Outcome = AuditEntry.Outcome
 

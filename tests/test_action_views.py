@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from orders.forms import requirement_field_name
 from orders.models import AuditEntry, RequirementDefinition, Status, SubOrder
-from orders.selectors import order_detail, order_requirements
+from orders.selectors.order_page import order_detail, order_requirements
 from tests.action_helpers import other_customer_type, pending_requirement, requirement
 
 HTMX = {"HX-Request": "true"}

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import AuditEntry
-from orders.selectors import HISTORY_SHOWN, order_history
+from orders.selectors.history import HISTORY_SHOWN, order_history
 from orders.services import ActionFailed, sub_order_cancel
 from webhooks.models import WebhookEvent
 

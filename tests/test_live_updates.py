@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from orders import services
 from orders.models import Order
-from orders.selectors import change_token, orders_change_token, orders_changed_since
+from orders.selectors.freshness import change_token, orders_change_token, orders_changed_since
 
 pytestmark = pytest.mark.django_db
 

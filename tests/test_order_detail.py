@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order, PhoneNumber, RequirementDefinition, RequirementValue, SubOrder
-from orders.selectors import order_detail, order_requirements
+from orders.selectors.order_page import order_detail, order_requirements
 
 
 def _page(client, order: Order) -> str:

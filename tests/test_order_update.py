@@ -6,7 +6,7 @@ import json
 import pytest
 
 from orders.models import AuditEntry, Order, RequirementValue
-from orders.selectors import RequirementSummary
+from orders.selectors.order_page import RequirementSummary
 from orders.services import ActionFailed, order_update
 from tests.action_helpers import (
     FAILURES,

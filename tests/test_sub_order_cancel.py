@@ -5,7 +5,7 @@ import pytest
 
 from orders.locks import lease
 from orders.models import AuditEntry, PhoneNumber, Status, SubOrder
-from orders.selectors import order_detail
+from orders.selectors.order_page import order_detail
 from orders.services import ActionFailed, sub_order_cancel
 from tests.action_helpers import FAILURES, Failure
 from tests.conftest import FAKE_TELNYX

@@ -8,7 +8,7 @@ import pytest
 
 from orders import services
 from orders.models import Order, SubOrder
-from orders.selectors import orders_change_token, orders_changed_since
+from orders.selectors.freshness import orders_change_token, orders_changed_since
 from sandbox.server import Sandbox
 from webhooks.models import Outcome, WebhookEvent
 

@@ -10,9 +10,10 @@ from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from orders import selectors
 from orders.models import Order
-from orders.selectors import DEFAULT_SORT, SORTS, NumberRow, RequirementRow
+from orders.selectors import freshness
+from orders.selectors.order_list import DEFAULT_SORT, SORTS
+from orders.selectors.order_page import NumberRow, RequirementRow
 
 register = template.Library()
 
@@ -58,8 +59,8 @@ def minute(value: datetime | None) -> str:
 
 @register.filter
 def change_token(changed_at: datetime | None) -> int:
-    """What an open page polls with (see selectors.orders_changed_since)."""
-    return selectors.change_token(changed_at)
+    """What an open page polls with (see selectors.freshness.orders_changed_since)."""
+    return freshness.change_token(changed_at)
 
 
 _ANY_ID = uuid.UUID(int=0)
@@ -108,7 +109,7 @@ def _order_row(order: Order) -> str:
 
 @register.simple_tag
 def order_rows(orders: Iterable[Order]) -> SafeString:
-    """The list's <tr>s, one per order (selectors.LIST_FIELDS are all they read)."""
+    """The list's <tr>s, one per order (selectors.order_list.LIST_FIELDS are all they read)."""
     return mark_safe("".join(map(_order_row, orders)))  # every value in them went through escape()
 
 
