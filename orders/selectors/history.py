@@ -1,12 +1,11 @@
-"""An order's history: the actions taken on it through the dashboard and Telnyx's events."""
+"""An order's history: its audit entries merged with the lines of registered history sources."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from orders.models import AuditEntry
-from webhooks.models import WebhookEvent
-from webhooks.selectors import events_for_order
 
 # The order page's history shows this many of the latest entries.
 HISTORY_SHOWN = 50
@@ -15,7 +14,7 @@ HISTORY_SHOWN = 50
 @dataclass(frozen=True)
 class HistoryEntry:
     """One line of an order's history: an action taken through the dashboard (AuditEntry) or a
-    webhook event Telnyx sent about it."""
+    line from a history source (the webhook events Telnyx sent about the order)."""
 
     at: datetime
     who: str
@@ -23,6 +22,19 @@ class HistoryEntry:
     outcome: str  # the machine value, for styling
     outcome_label: str
     detail: str  # reason, Telnyx's status, code and detail
+
+
+# A source's latest `limit` lines about one order, newest first.
+HistorySource = Callable[..., list[HistoryEntry]]  # (*, order_id, limit)
+
+# Other apps add their lines from their AppConfig.ready(): orders depends on none of them.
+_sources: list[HistorySource] = []
+
+
+def history_source_register(source: HistorySource) -> None:
+    """Adds `source`'s lines to every order's history (once, however often it is registered)."""
+    if source not in _sources:
+        _sources.append(source)
 
 
 def _audit_line(entry: AuditEntry) -> HistoryEntry:
@@ -46,19 +58,9 @@ def _audit_line(entry: AuditEntry) -> HistoryEntry:
     )
 
 
-def _event_line(event: WebhookEvent) -> HistoryEntry:
-    return HistoryEntry(
-        at=event.received_at,
-        who="Telnyx (webhook)",
-        what=event.event_type,
-        outcome=event.outcome,
-        outcome_label=event.get_outcome_display(),
-        detail=event.detail,
-    )
-
-
 def order_history(*, order_id: uuid.UUID, limit: int = HISTORY_SHOWN) -> list[HistoryEntry]:
-    """The latest `limit` actions and webhook events about an order, newest first."""
+    """The latest `limit` actions and source lines about an order, newest first."""
     lines = [_audit_line(entry) for entry in AuditEntry.objects.filter(order_id=order_id)[:limit]]
-    lines += [_event_line(event) for event in events_for_order(order_id=order_id)[:limit]]
+    for source in _sources:
+        lines += source(order_id=order_id, limit=limit)
     return sorted(lines, key=lambda line: line.at, reverse=True)[:limit]
