@@ -162,7 +162,7 @@ def _requirements_form(
 ) -> RequirementsForm:
     return RequirementsForm(
         data,
-        requirements=order_page.order_requirements(detail=detail),
+        requirements=order_page.requirement_summaries(detail=detail),
         customer_reference=detail.order.customer_reference,
     )
 
@@ -214,7 +214,7 @@ def _what_was_sent(customer_reference: str | None, changes: dict) -> str:
 @transaction.non_atomic_requests
 @require_POST
 @permission_required(CHANGE_REQUIREMENTS, raise_exception=True)
-def order_requirements(request: HttpRequest, order_id: UUID) -> HttpResponse:
+def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
     detail = _detail_or_404(order_id)
     form = _requirements_form(detail, request.POST)
     failure = None

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from orders.models import AuditEntry, Order
-from orders.selectors.order_page import RequirementSummary, order_detail, order_requirements
+from orders.selectors.order_page import RequirementSummary, order_detail, requirement_summaries
 
 Outcome = AuditEntry.Outcome
 
@@ -141,7 +141,7 @@ FAILURES = [
 def pending_requirement(label: str) -> tuple[Order, RequirementSummary]:
     """The newest cached pending order with a requirement called `label`, and that requirement."""
     for order in Order.objects.filter(status="pending").order_by("-created_at"):
-        for summary in order_requirements(detail=order_detail(order_id=order.pk)):
+        for summary in requirement_summaries(detail=order_detail(order_id=order.pk)):
             if summary.label == label:
                 return order, summary
     pytest.fail(f"the sandbox's seed has no pending order with {label!r}")
@@ -151,7 +151,7 @@ def requirement(order: Order, label: str) -> RequirementSummary:
     """The order's requirement called `label`."""
     return next(
         summary
-        for summary in order_requirements(detail=order_detail(order_id=order.pk))
+        for summary in requirement_summaries(detail=order_detail(order_id=order.pk))
         if summary.label == label
     )
 

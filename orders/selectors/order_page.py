@@ -177,7 +177,7 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def order_requirements(*, detail: OrderDetail) -> list[RequirementSummary]:
+def requirement_summaries(*, detail: OrderDetail) -> list[RequirementSummary]:
     """The distinct requirements of an order's open numbers, in the order first met (Telnyx's
     order within a sub order). Reads nothing more from the database than `detail` holds."""
     groups = [
