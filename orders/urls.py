@@ -15,5 +15,4 @@ urlpatterns = [
     path("sub-orders/<uuid:sub_order_id>/cancel/", views.sub_order_cancel, name="sub_order_cancel"),
     path("orders/changes/", views.order_changes, name="order_changes"),
     path("sync-status/", views.sync_status, name="sync_status"),
-    path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,10 +1,10 @@
 from uuid import UUID
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required, permission_required
+from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.db import connection, transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
@@ -121,13 +121,6 @@ def order_changes(request: HttpRequest) -> HttpResponse:
 def sync_status(request: HttpRequest) -> HttpResponse:
     """The header's "synced N minutes ago" and the stale warning, which open pages re-fetch."""
     return render(request, "base.html#sync-status")
-
-
-@login_not_required
-def healthz(request: HttpRequest) -> HttpResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
 
 
 # --- actions on an order: fix requirements, cancel a sub order, refresh ------------------------
