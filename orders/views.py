@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from uuid import UUID
 
 from django.contrib import messages
@@ -16,6 +17,7 @@ from django_htmx.http import trigger_client_event
 from orders import services
 from orders.forms import CancelSubOrderForm, ChangesForm, OrderFilterForm, RequirementsForm
 from orders.models import Order, Status, SubOrder
+from orders.regions import ACTION_REGIONS, LIVE_REGIONS, Region
 from orders.selectors import order_list as order_list_selectors
 from orders.selectors import order_page
 from orders.selectors.freshness import orders_change_token, orders_changed_since
@@ -28,22 +30,21 @@ PAGE_SIZE = 50
 can_browse = permission_required(VIEW_ORDERS, raise_exception=True)
 
 
-def htmx_template(request: HttpRequest, template: str, partial: str) -> str:
-    """`template#partial` for HTMX requests, the whole page otherwise.
+def htmx_template(request: HttpRequest, region: Region) -> str:
+    """The region's partial for HTMX requests, the whole page otherwise.
 
     A history restore (back button after htmx's cache was evicted) asks for the whole page.
     """
     if request.htmx and not request.htmx.history_restore_request:
-        return f"{template}#{partial}"
-    return template
+        return region.partial
+    return region.template
 
 
-def render_htmx(
-    request: HttpRequest, template: str, partial: str, context: dict, **kwargs
-) -> HttpResponse:
-    """Renders `template#partial` for HTMX requests (context var `fragment` tells which)."""
-    name = htmx_template(request, template, partial)
-    context = {**context, "fragment": name != template}
+def render_htmx(request: HttpRequest, region: Region, context: dict, **kwargs) -> HttpResponse:
+    """Renders the region for HTMX requests, its page otherwise (context var `fragment` tells
+    which)."""
+    name = htmx_template(request, region)
+    context = {**context, "fragment": name != region.template}
     response = render(request, name, context, **kwargs)
     # The same URL answers a fragment or a page: caches must keep them apart.
     patch_vary_headers(response, ["HX-Request"])
@@ -69,8 +70,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     page_range = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     return render_htmx(
         request,
-        "orders/order_list.html",
-        "table",
+        Region.ORDER_TABLE,
         {"form": form, "page": page, "page_range": page_range, "changes_since": changes_since},
     )
 
@@ -127,25 +127,7 @@ def sync_status(request: HttpRequest) -> HttpResponse:
 
 CHANGE_REQUIREMENTS = "orders.change_requirements"
 CANCEL_SUB_ORDER = "orders.cancel_suborder"
-ORDER_PAGE = "orders/order_detail.html"
-ACTIONS = "orders/order_actions.html"
-# The regions of the order page an action can change. Each partial's root element has the id
-# that the action forms' hx-select-oob name, so an HTMX answer may hold any of them.
-ORDER_PANEL = f"{ORDER_PAGE}#order-panel"
-REQUIREMENTS = f"{ACTIONS}#requirements"
-CANCEL_PANEL = f"{ACTIONS}#cancel-panel"
-HISTORY = f"{ACTIONS}#history"
-EVERY_REGION = [
-    ORDER_PANEL,
-    f"{ORDER_PAGE}#sub-orders",
-    f"{ORDER_PAGE}#numbers",
-    REQUIREMENTS,
-    CANCEL_PANEL,
-    HISTORY,
-]
-# What an open order page fetches again when the order changed elsewhere (a webhook, a sync,
-# someone else's action): every region but the forms, which may hold what someone is typing.
-LIVE_REGIONS = [ORDER_PANEL, f"{ORDER_PAGE}#sub-orders", f"{ORDER_PAGE}#numbers", HISTORY]
+ORDER_PAGE = Region.ORDER_PANEL.template
 # Without HTMX a failed action shows its page again, with what was typed and why it failed.
 FAILED = 422
 
@@ -168,10 +150,10 @@ def order_page_context(request: HttpRequest, detail: order_page.OrderDetail, **e
     return context | extra
 
 
-def render_regions(request: HttpRequest, regions: list[str], context: dict) -> HttpResponse:
-    """An HTMX answer: the partials `regions`, and Django's messages out of band."""
-    parts = [render_to_string(name, context, request) for name in regions]
-    parts.append(render_to_string("base.html#messages", {"oob": True}, request))
+def render_regions(request: HttpRequest, regions: Sequence[Region], context: dict) -> HttpResponse:
+    """An HTMX answer: the partials of `regions`, and Django's messages out of band."""
+    parts = [render_to_string(region.partial, context, request) for region in regions]
+    parts.append(render_to_string(Region.MESSAGES.partial, {"oob": True}, request))
     response = HttpResponse("".join(parts))
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -192,7 +174,7 @@ def _changed(
     if not request.htmx:
         return redirect("order_detail", order_id=order_id)
     context = order_page_context(request, _detail_or_404(order_id))
-    return trigger_client_event(render_regions(request, EVERY_REGION, context), "ordersChanged")
+    return trigger_client_event(render_regions(request, ACTION_REGIONS, context), "ordersChanged")
 
 
 def _what_was_sent(customer_reference: str | None, changes: dict) -> str:
@@ -229,7 +211,11 @@ def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
         request, detail, requirements_form=form, requirements_failure=failure
     )
     if request.htmx:
-        regions = [REQUIREMENTS, ORDER_PANEL, HISTORY] if failure else [REQUIREMENTS]
+        regions = (
+            [Region.REQUIREMENTS, Region.ORDER_PANEL, Region.HISTORY]
+            if failure
+            else [Region.REQUIREMENTS]
+        )
         return render_regions(request, regions, context)
     return render(request, ORDER_PAGE, context, status=FAILED)
 
@@ -259,9 +245,9 @@ def sub_order_cancel(request: HttpRequest, sub_order_id: UUID) -> HttpResponse:
     context = {"cancel_sub": sub_order, "cancel_form": form, "cancel_failure": failure}
     if request.htmx:
         if failure is None:
-            return render_regions(request, [CANCEL_PANEL], context)
+            return render_regions(request, [Region.CANCEL_PANEL], context)
         context["history"] = order_history(order_id=sub_order.order_id)
-        return render_regions(request, [CANCEL_PANEL, HISTORY], context)
+        return render_regions(request, [Region.CANCEL_PANEL, Region.HISTORY], context)
     status = FAILED if request.method == "POST" else 200
     return render(request, "orders/sub_order_cancel.html", context, status=status)
 
@@ -279,5 +265,5 @@ def order_refresh(request: HttpRequest, order_id: UUID) -> HttpResponse:
             messages.error(request, failed.message)
             return redirect("order_detail", order_id=order_id)
         context = order_page_context(request, _detail_or_404(order_id), refresh_failure=failed)
-        return render_regions(request, [ORDER_PANEL, HISTORY], context)
+        return render_regions(request, [Region.ORDER_PANEL, Region.HISTORY], context)
     return _changed(request, order_id, "Refreshed from Telnyx.", done)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from orders.models import Order
+from orders.regions import ACTION_REGIONS, LIVE_REGIONS, Region, selector_list
 from orders.selectors import freshness
 from orders.selectors.order_list import DEFAULT_SORT, SORTS
 from orders.selectors.order_page import NumberRow, RequirementRow
@@ -38,6 +39,33 @@ def sort_header(context: template.Context, label: str, key: str) -> dict:
         "url": f"{request.path}?{query.urlencode()}",
         "direction": ("descending" if current.startswith("-") else "ascending") if active else "",
     }
+
+
+# The regions HTMX swaps (orders/regions.py), by member name: `{% region_id "ORDER_PANEL" %}`.
+# An unknown name fails the render rather than leaving an id out.
+
+
+@register.simple_tag
+def region_id(name: str) -> str:
+    return Region[name].id
+
+
+@register.simple_tag
+def region_selector(name: str) -> str:
+    return Region[name].selector
+
+
+@register.simple_tag
+def action_oob(target: str) -> str:
+    """What an action's form takes out of band from the answer: the regions an action can
+    change, besides `target`, which the answer's first part replaces."""
+    return selector_list(region for region in ACTION_REGIONS if region is not Region[target])
+
+
+@register.simple_tag
+def live_regions() -> str:
+    """What an open order page takes from itself fetched again after a change elsewhere."""
+    return selector_list(LIVE_REGIONS)
 
 
 @register.simple_tag
