@@ -16,6 +16,7 @@ from django_htmx.http import trigger_client_event
 
 from orders import services
 from orders.forms import CancelSubOrderForm, ChangesForm, OrderFilterForm, RequirementsForm
+from orders.list_columns import LIST_FIELDS
 from orders.models import Order, Status, SubOrder
 from orders.regions import ACTION_REGIONS, LIVE_REGIONS, Region
 from orders.selectors import order_list as order_list_selectors
@@ -64,7 +65,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     # Invalid fields are reported next to the form and left out; the valid ones still apply.
     form.is_valid()
     filters = {name: value for name, value in form.cleaned_data.items() if value not in (None, "")}
-    orders = order_list_selectors.order_list(**filters)
+    orders = order_list_selectors.order_list(fields=LIST_FIELDS, **filters)
     paginator = Paginator(orders, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     page_range = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
