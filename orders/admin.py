@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.http import HttpRequest
 
 from orders.models import (
     AuditEntry,
@@ -9,20 +8,7 @@ from orders.models import (
     SubOrder,
     SyncRun,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The cache mirrors Telnyx: edits belong upstream (or in the dashboard's own actions),
-    so the admin only shows it."""
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+from ordersite.admin import ReadOnlyAdmin
 
 
 @admin.register(Order)

@@ -9,7 +9,8 @@ from django.core.validators import RegexValidator
 from django.utils.dateparse import parse_date, parse_datetime
 
 from orders.models import FieldType, Status
-from orders.selectors import DEFAULT_SORT, SORTS, RequirementSummary
+from orders.selectors.order_list import DEFAULT_SORT, SORTS
+from orders.selectors.order_page import RequirementSummary
 
 # The types Telnyx's spec lists for sub number orders.
 NUMBER_TYPES = ["local", "mobile", "national", "toll_free", "shared_cost", "landline"]
@@ -21,7 +22,7 @@ def _yes_no(value: str) -> bool:
 
 class OrderFilterForm(forms.Form):
     """The order list's filters, read from the query string. Field names are the keyword
-    arguments of `selectors.order_list`; a field that fails validation is left out."""
+    arguments of `selectors.order_list.order_list`; a field that fails validation is left out."""
 
     q = forms.CharField(
         label="Search",
@@ -267,6 +268,6 @@ class CancelSubOrderForm(forms.Form):
 class ChangesForm(forms.Form):
     """An open page asking whether the orders it shows changed (views.order_changes)."""
 
-    # A change token (selectors.change_token); 2**53 microseconds run to the year 2255.
+    # A change token (selectors.freshness.change_token); 2**53 microseconds run to the year 2255.
     since = forms.IntegerField(min_value=0, max_value=2**53)
     order = forms.UUIDField(required=False)

@@ -8,12 +8,11 @@ urlpatterns = [
     path("orders/<uuid:order_id>/", views.order_detail, name="order_detail"),
     path(
         "orders/<uuid:order_id>/requirements/",
-        views.order_requirements,
-        name="order_requirements",
+        views.order_update,
+        name="order_update",
     ),
     path("orders/<uuid:order_id>/refresh/", views.order_refresh, name="order_refresh"),
     path("sub-orders/<uuid:sub_order_id>/cancel/", views.sub_order_cancel, name="sub_order_cancel"),
     path("orders/changes/", views.order_changes, name="order_changes"),
     path("sync-status/", views.sync_status, name="sync_status"),
-    path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,10 +1,11 @@
+from collections.abc import Sequence
 from uuid import UUID
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required, permission_required
+from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.db import connection, transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
@@ -13,9 +14,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from orders import selectors
 from orders.forms import CancelSubOrderForm, ChangesForm, OrderFilterForm, RequirementsForm
+from orders.list_columns import LIST_FIELDS
 from orders.models import Order, Status, SubOrder
+from orders.regions import ACTION_REGIONS, LIVE_REGIONS, Region
+from orders.selectors import order_list as order_list_selectors
+from orders.selectors import order_page
+from orders.selectors.freshness import orders_change_token, orders_changed_since
+from orders.selectors.history import order_history
+from orders.selectors.home import home_summary
 from orders.services import actions
 
 VIEW_ORDERS = "orders.view_order"
@@ -24,22 +31,21 @@ PAGE_SIZE = 50
 can_browse = permission_required(VIEW_ORDERS, raise_exception=True)
 
 
-def htmx_template(request: HttpRequest, template: str, partial: str) -> str:
-    """`template#partial` for HTMX requests, the whole page otherwise.
+def htmx_template(request: HttpRequest, region: Region) -> str:
+    """The region's partial for HTMX requests, the whole page otherwise.
 
     A history restore (back button after htmx's cache was evicted) asks for the whole page.
     """
     if request.htmx and not request.htmx.history_restore_request:
-        return f"{template}#{partial}"
-    return template
+        return region.partial
+    return region.template
 
 
-def render_htmx(
-    request: HttpRequest, template: str, partial: str, context: dict, **kwargs
-) -> HttpResponse:
-    """Renders `template#partial` for HTMX requests (context var `fragment` tells which)."""
-    name = htmx_template(request, template, partial)
-    context = {**context, "fragment": name != template}
+def render_htmx(request: HttpRequest, region: Region, context: dict, **kwargs) -> HttpResponse:
+    """Renders the region for HTMX requests, its page otherwise (context var `fragment` tells
+    which)."""
+    name = htmx_template(request, region)
+    context = {**context, "fragment": name != region.template}
     response = render(request, name, context, **kwargs)
     # The same URL answers a fragment or a page: caches must keep them apart.
     patch_vary_headers(response, ["HX-Request"])
@@ -48,32 +54,31 @@ def render_htmx(
 
 @can_browse
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "orders/home.html", {"summary": selectors.home_summary()})
+    return render(request, "orders/home.html", {"summary": home_summary()})
 
 
 @can_browse
 def order_list(request: HttpRequest) -> HttpResponse:
     # Read first: a change while the page is built shows at the next poll rather than never.
-    changes_since = selectors.orders_change_token()
+    changes_since = orders_change_token()
     form = OrderFilterForm(request.GET)
     # Invalid fields are reported next to the form and left out; the valid ones still apply.
     form.is_valid()
     filters = {name: value for name, value in form.cleaned_data.items() if value not in (None, "")}
-    orders = selectors.order_list(**filters)
+    orders = order_list_selectors.order_list(fields=LIST_FIELDS, **filters)
     paginator = Paginator(orders, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     page_range = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     return render_htmx(
         request,
-        "orders/order_list.html",
-        "table",
+        Region.ORDER_TABLE,
         {"form": form, "page": page, "page_range": page_range, "changes_since": changes_since},
     )
 
 
-def _detail_or_404(order_id: UUID) -> selectors.OrderDetail:
+def _detail_or_404(order_id: UUID) -> order_page.OrderDetail:
     try:
-        return selectors.order_detail(order_id=order_id)
+        return order_page.order_detail(order_id=order_id)
     except Order.DoesNotExist:
         raise Http404("No cached order has this id.") from None
 
@@ -100,7 +105,7 @@ def order_changes(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest("since: a change token; order: an order id")
     order_id = form.cleaned_data["order"]
-    latest = selectors.orders_changed_since(since=form.cleaned_data["since"], order_id=order_id)
+    latest = orders_changed_since(since=form.cleaned_data["since"], order_id=order_id)
     if latest is None:
         return HttpResponse(status=204)
     response = render(
@@ -119,60 +124,37 @@ def sync_status(request: HttpRequest) -> HttpResponse:
     return render(request, "base.html#sync-status")
 
 
-@login_not_required
-def healthz(request: HttpRequest) -> HttpResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
-
-
 # --- actions on an order: fix requirements, cancel a sub order, refresh ------------------------
 
 CHANGE_REQUIREMENTS = "orders.change_requirements"
 CANCEL_SUB_ORDER = "orders.cancel_suborder"
-ORDER_PAGE = "orders/order_detail.html"
-ACTIONS = "orders/order_actions.html"
-# The regions of the order page an action can change. Each partial's root element has the id
-# that the action forms' hx-select-oob name, so an HTMX answer may hold any of them.
-ORDER_PANEL = f"{ORDER_PAGE}#order-panel"
-REQUIREMENTS = f"{ACTIONS}#requirements"
-CANCEL_PANEL = f"{ACTIONS}#cancel-panel"
-HISTORY = f"{ACTIONS}#history"
-EVERY_REGION = [
-    ORDER_PANEL,
-    f"{ORDER_PAGE}#sub-orders",
-    f"{ORDER_PAGE}#numbers",
-    REQUIREMENTS,
-    CANCEL_PANEL,
-    HISTORY,
-]
-# What an open order page fetches again when the order changed elsewhere (a webhook, a sync,
-# someone else's action): every region but the forms, which may hold what someone is typing.
-LIVE_REGIONS = [ORDER_PANEL, f"{ORDER_PAGE}#sub-orders", f"{ORDER_PAGE}#numbers", HISTORY]
+ORDER_PAGE = Region.ORDER_PANEL.template
 # Without HTMX a failed action shows its page again, with what was typed and why it failed.
 FAILED = 422
 
 
-def _requirements_form(detail: selectors.OrderDetail, data: dict | None = None) -> RequirementsForm:
+def _requirements_form(
+    detail: order_page.OrderDetail, data: dict | None = None
+) -> RequirementsForm:
     return RequirementsForm(
         data,
-        requirements=selectors.order_requirements(detail=detail),
+        requirements=order_page.requirement_summaries(detail=detail),
         customer_reference=detail.order.customer_reference,
     )
 
 
-def order_page_context(request: HttpRequest, detail: selectors.OrderDetail, **extra) -> dict:
+def order_page_context(request: HttpRequest, detail: order_page.OrderDetail, **extra) -> dict:
     """What the order page and its partials read; `extra` adds an action's form or failure."""
-    context = {"detail": detail, "history": selectors.order_history(order_id=detail.order.pk)}
+    context = {"detail": detail, "history": order_history(order_id=detail.order.pk)}
     if "requirements_form" not in extra and request.user.has_perm(CHANGE_REQUIREMENTS):
         context["requirements_form"] = _requirements_form(detail)
     return context | extra
 
 
-def render_regions(request: HttpRequest, regions: list[str], context: dict) -> HttpResponse:
-    """An HTMX answer: the partials `regions`, and Django's messages out of band."""
-    parts = [render_to_string(name, context, request) for name in regions]
-    parts.append(render_to_string("base.html#messages", {"oob": True}, request))
+def render_regions(request: HttpRequest, regions: Sequence[Region], context: dict) -> HttpResponse:
+    """An HTMX answer: the partials of `regions`, and Django's messages out of band."""
+    parts = [render_to_string(region.partial, context, request) for region in regions]
+    parts.append(render_to_string(Region.MESSAGES.partial, {"oob": True}, request))
     response = HttpResponse("".join(parts))
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -193,7 +175,7 @@ def _changed(
     if not request.htmx:
         return redirect("order_detail", order_id=order_id)
     context = order_page_context(request, _detail_or_404(order_id))
-    return trigger_client_event(render_regions(request, EVERY_REGION, context), "ordersChanged")
+    return trigger_client_event(render_regions(request, ACTION_REGIONS, context), "ordersChanged")
 
 
 def _what_was_sent(customer_reference: str | None, changes: dict) -> str:
@@ -208,7 +190,7 @@ def _what_was_sent(customer_reference: str | None, changes: dict) -> str:
 @transaction.non_atomic_requests
 @require_POST
 @permission_required(CHANGE_REQUIREMENTS, raise_exception=True)
-def order_requirements(request: HttpRequest, order_id: UUID) -> HttpResponse:
+def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
     detail = _detail_or_404(order_id)
     form = _requirements_form(detail, request.POST)
     failure = None
@@ -230,7 +212,11 @@ def order_requirements(request: HttpRequest, order_id: UUID) -> HttpResponse:
         request, detail, requirements_form=form, requirements_failure=failure
     )
     if request.htmx:
-        regions = [REQUIREMENTS, ORDER_PANEL, HISTORY] if failure else [REQUIREMENTS]
+        regions = (
+            [Region.REQUIREMENTS, Region.ORDER_PANEL, Region.HISTORY]
+            if failure
+            else [Region.REQUIREMENTS]
+        )
         return render_regions(request, regions, context)
     return render(request, ORDER_PAGE, context, status=FAILED)
 
@@ -260,9 +246,9 @@ def sub_order_cancel(request: HttpRequest, sub_order_id: UUID) -> HttpResponse:
     context = {"cancel_sub": sub_order, "cancel_form": form, "cancel_failure": failure}
     if request.htmx:
         if failure is None:
-            return render_regions(request, [CANCEL_PANEL], context)
-        context["history"] = selectors.order_history(order_id=sub_order.order_id)
-        return render_regions(request, [CANCEL_PANEL, HISTORY], context)
+            return render_regions(request, [Region.CANCEL_PANEL], context)
+        context["history"] = order_history(order_id=sub_order.order_id)
+        return render_regions(request, [Region.CANCEL_PANEL, Region.HISTORY], context)
     status = FAILED if request.method == "POST" else 200
     return render(request, "orders/sub_order_cancel.html", context, status=status)
 
@@ -280,5 +266,5 @@ def order_refresh(request: HttpRequest, order_id: UUID) -> HttpResponse:
             messages.error(request, failed.message)
             return redirect("order_detail", order_id=order_id)
         context = order_page_context(request, _detail_or_404(order_id), refresh_failure=failed)
-        return render_regions(request, [ORDER_PANEL, HISTORY], context)
+        return render_regions(request, [Region.ORDER_PANEL, Region.HISTORY], context)
     return _changed(request, order_id, "Refreshed from Telnyx.", done)

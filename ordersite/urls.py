@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from ordersite import views
+
 # Not django.contrib.auth.urls: no e-mail is configured, so its password reset could only fail
 # (or, once mail works, mail reset links to whoever knows a user's address).
 accounts = [
@@ -19,5 +21,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include(accounts)),
     path("webhooks/", include("webhooks.urls")),
+    path("healthz", views.healthz, name="healthz"),
     path("", include("orders.urls")),
 ]

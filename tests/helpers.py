@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from orders.models import AuditOutcome, Order, SubOrder
-from orders.selectors import RequirementSummary, order_detail, order_requirements
+from orders.selectors.order_page import RequirementSummary, order_detail, requirement_summaries
 
 SANDBOX_KEY = "test-sandbox-key"
 FAKE_TELNYX = "https://telnyx.invalid/v2"
@@ -220,7 +220,7 @@ FAILURES = [
 def pending_requirement(label: str) -> tuple[Order, RequirementSummary]:
     """The newest cached pending order with a requirement called `label`, and that requirement."""
     for order in Order.objects.filter(status="pending").order_by("-created_at"):
-        for summary in order_requirements(detail=order_detail(order_id=order.pk)):
+        for summary in requirement_summaries(detail=order_detail(order_id=order.pk)):
             if summary.label == label:
                 return order, summary
     pytest.fail(f"the sandbox's seed has no pending order with {label!r}")
@@ -230,7 +230,7 @@ def requirement(order: Order, label: str) -> RequirementSummary:
     """The order's requirement called `label`."""
     return next(
         summary
-        for summary in order_requirements(detail=order_detail(order_id=order.pk))
+        for summary in requirement_summaries(detail=order_detail(order_id=order.pk))
         if summary.label == label
     )
 

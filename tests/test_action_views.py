@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from orders.forms import requirement_field_name
 from orders.models import AuditEntry, AuditOutcome, RequirementDefinition, Status, SubOrder
-from orders.selectors import order_detail, order_requirements
+from orders.selectors.order_page import order_detail, requirement_summaries
 from tests.helpers import (
     HTMX,
     cached_sub_order,
@@ -25,13 +25,13 @@ def form_data(order, **values) -> dict:
     """The requirements form as the page sends it: every field with its current value, then
     `values` (field name -> typed text)."""
     data = {"customer_reference": order.customer_reference}
-    for summary in order_requirements(detail=order_detail(order_id=order.pk)):
+    for summary in requirement_summaries(detail=order_detail(order_id=order.pk)):
         data[requirement_field_name(summary.requirement_id)] = summary.current_value
     return data | values
 
 
-def requirements_url(order) -> str:
-    return reverse("order_requirements", args=[order.pk])
+def update_url(order) -> str:
+    return reverse("order_update", args=[order.pk])
 
 
 def input_value(body: str, name: str) -> str | None:
@@ -98,7 +98,7 @@ def test_support_staff_see_no_write_actions(synced, support_client):
     body = support_client.get(reverse("order_detail", args=[order.pk])).content.decode()
 
     assert "Fix requirements" not in body
-    assert requirements_url(order) not in body
+    assert update_url(order) not in body
     assert "/cancel/" not in body
     assert "Refresh from Telnyx" in body
 
@@ -111,9 +111,7 @@ def test_fix_without_javascript_sends_only_the_change_and_redirects(synced, mana
     new = other_customer_type(summary)
     name = requirement_field_name(summary.requirement_id)
 
-    response = manager_client.post(
-        requirements_url(order), form_data(order, **{name: new}), follow=True
-    )
+    response = manager_client.post(update_url(order), form_data(order, **{name: new}), follow=True)
 
     assert response.redirect_chain == [(reverse("order_detail", args=[order.pk]), 302)]
     body = response.content.decode()
@@ -134,7 +132,7 @@ def test_fix_with_htmx_swaps_the_changed_regions_with_a_message(synced, manager_
         order, **{requirement_field_name(summary.requirement_id): other_customer_type(summary)}
     )
 
-    response = manager_client.post(requirements_url(order), data, headers=HTMX)
+    response = manager_client.post(update_url(order), data, headers=HTMX)
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -156,7 +154,7 @@ def test_value_refused_locally_is_not_sent_and_stays_in_the_form(synced, manager
     order, address = pending_requirement("Address within the number's locality")
     name = requirement_field_name(address.requirement_id)
 
-    response = manager_client.post(requirements_url(order), form_data(order, **{name: "not-an-id"}))
+    response = manager_client.post(update_url(order), form_data(order, **{name: "not-an-id"}))
 
     body = response.content.decode()
     assert response.status_code == 422
@@ -174,7 +172,7 @@ def test_unchanged_form_sends_nothing(synced, manager_client):
     name = requirement_field_name(summary.requirement_id)
 
     response = manager_client.post(
-        requirements_url(order), form_data(order, **{name: summary.current_value})
+        update_url(order), form_data(order, **{name: summary.current_value})
     )
 
     assert response.status_code == 422
@@ -196,7 +194,7 @@ def test_telnyx_refusal_shows_next_to_its_field_and_keeps_what_was_typed(
     name = requirement_field_name(registration.requirement_id)
 
     response = manager_client.post(
-        requirements_url(order),
+        update_url(order),
         form_data(order, customer_reference="Typed ref", **{name: "12"}),
         headers=HTMX if htmx else {},
     )
@@ -221,7 +219,7 @@ def test_upstream_failure_shows_a_banner_with_a_retry_and_keeps_the_input(synced
     name = requirement_field_name(summary.requirement_id)
     typed = other_customer_type(summary)
 
-    response = manager_client.post(requirements_url(order), form_data(order, **{name: typed}))
+    response = manager_client.post(update_url(order), form_data(order, **{name: typed}))
 
     body = response.content.decode()
     assert response.status_code == 422
@@ -232,7 +230,7 @@ def test_upstream_failure_shows_a_banner_with_a_retry_and_keeps_the_input(synced
 
 def test_fixing_an_order_not_cached_is_404(synced, manager_client):
     response = manager_client.post(
-        reverse("order_requirements", args=["00000000-0000-0000-0000-000000000000"]), {}
+        reverse("order_update", args=["00000000-0000-0000-0000-000000000000"]), {}
     )
 
     assert response.status_code == 404
@@ -320,7 +318,7 @@ def test_forged_cancel_of_a_sub_order_not_pending_is_refused_without_calling_tel
 
 def write_requests(order, sub_order) -> list[tuple[str, str]]:
     return [
-        ("post", reverse("order_requirements", args=[order.pk])),
+        ("post", reverse("order_update", args=[order.pk])),
         ("post", reverse("sub_order_cancel", args=[sub_order.pk])),
         ("get", reverse("sub_order_cancel", args=[sub_order.pk])),
     ]

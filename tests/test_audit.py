@@ -1,15 +1,18 @@
 """The audit trail of the order actions: append-only, listed read-only in the admin, and shown on
 the order page together with Telnyx's webhook events."""
 
+import ast
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import AuditEntry, AuditOutcome
-from orders.selectors import HISTORY_SHOWN, order_history
+from orders.selectors.history import HISTORY_SHOWN, order_history
 from orders.services.actions import ActionFailed, sub_order_cancel
 from webhooks.models import WebhookEvent
 
@@ -98,3 +101,17 @@ def test_history_shows_the_latest_entries_only(order_factory):
         entry(order.pk)
 
     assert len(order_history(order_id=order.pk)) == HISTORY_SHOWN
+
+
+def test_orders_reads_webhook_events_only_through_the_history_source_webhooks_registers():
+    """webhooks depends on orders, never the reverse: no module of orders imports webhooks."""
+    imported = set()
+    for path in (Path(settings.BASE_DIR) / "orders").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add((node.module, path.name))
+            elif isinstance(node, ast.Import):
+                imported.update((alias.name, path.name) for alias in node.names)
+
+    assert [found for found in imported if found[0].split(".")[0] == "webhooks"] == []
+    assert ("orders.models", "history.py") in imported  # the walk reached the selectors

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from orders.models import SyncRun
-from orders.selectors import sync_freshness
+from orders.selectors.freshness import sync_freshness
 
 pytestmark = pytest.mark.django_db
 

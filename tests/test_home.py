@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order, SyncRun
-from orders.selectors import home_summary
+from orders.selectors.home import home_summary
 from tests.helpers import page_html
 
 

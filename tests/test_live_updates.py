@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order
-from orders.selectors import change_token, orders_change_token, orders_changed_since
+from orders.selectors.freshness import change_token, orders_change_token, orders_changed_since
 from orders.services import sync
 from tests.helpers import HTMX, html_section
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order, PhoneNumber, RequirementDefinition, RequirementValue, SubOrder
-from orders.selectors import order_detail, order_requirements
+from orders.selectors.order_page import order_detail, requirement_summaries
 from tests.helpers import html_section, page_html
 
 
@@ -200,7 +200,7 @@ def test_fix_form_summary_has_each_value_and_status_once_in_the_order_first_met(
             field_value=value, status=status
         )
 
-    [summary] = order_requirements(detail=order_detail(order_id=order.id))
+    [summary] = requirement_summaries(detail=order_detail(order_id=order.id))
 
     assert summary.values == ["B", "A", ""]
     assert summary.statuses == ["approved", "declined", ""]

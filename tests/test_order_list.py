@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.list_columns import COLUMNS
 from orders.models import Order
 from orders.views import PAGE_SIZE
 
@@ -59,6 +60,16 @@ def test_list_shows_each_column(support_client, order_factory):
     assert "<td>CH DE</td>" in row
     created = timezone.localtime(order.created_at).strftime("%Y-%m-%d %H:%M")
     assert created in row
+
+
+def test_list_has_a_header_and_in_each_row_a_cell_per_column(support_client, two_orders):
+    html = support_client.get(LIST).content.decode()
+
+    head = re.search(r"<thead>.*?</thead>", html, re.S)[0]
+    labels = re.findall(r"<th scope=\"col\"[^>]*>\s*(?:<a [^>]*>)?([^<]+)<", head)
+    assert labels == [column.label for column in COLUMNS]
+    rows = re.findall(r"<tr>.*?</tr>", re.search(r"<tbody>.*?</tbody>", html, re.S)[0], re.S)
+    assert [row.count("<td") for row in rows] == [len(COLUMNS)] * 2
 
 
 def test_list_escapes_what_telnyx_sent_and_flags_gone_orders(support_client, order_factory):

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from orders import selectors
 from orders.models import Order, PhoneNumber
+from orders.selectors import order_list
 from tests.helpers import page_html
 
 LIST = reverse("order_list")
@@ -84,9 +84,9 @@ def test_fewer_than_three_digits_search_references_only(support_client, orders):
     # "15" is in Zurich's numbers, but too short to search numbers with.
     assert _found(support_client, "15") == set()
     assert _found(support_client, "44") == {"berlin 4471"}
-    assert selectors.search_digits("41") is None
-    assert selectors.search_digits("+4 1") is None
-    assert selectors.search_digits("+41 (21) 547-00.01") == "41215470001"
+    assert order_list.search_digits("41") is None
+    assert order_list.search_digits("+4 1") is None
+    assert order_list.search_digits("+41 (21) 547-00.01") == "41215470001"
 
 
 def test_search_finds_nothing_for_unknown_digits(support_client, orders):
@@ -116,7 +116,7 @@ def test_order_with_many_matching_numbers_is_listed_once(support_client, order_f
 
 def test_broad_search_gives_the_same_orders(support_client, orders, monkeypatch):
     # Past the limit the search stays a subquery instead of a list of ids.
-    monkeypatch.setattr(selectors, "SEARCH_IDS_LIMIT", 1)
+    monkeypatch.setattr(order_list, "SEARCH_IDS_LIMIT", 1)
 
     assert _found(support_client, "+412") == {"Geneva-Office-2025", "ZRH-HQ"}
     assert _found(support_client, "0199") == {"Geneva-Office-2025"}
@@ -135,7 +135,7 @@ def _plan(queryset) -> str:
 
 
 def test_number_search_uses_the_trigram_index(orders):
-    plan = _plan(selectors.order_search_ids(q="4121547"))
+    plan = _plan(order_list.order_search_ids(q="4121547"))
 
     if connection.vendor == "sqlite":
         # FTS5 answered the LIKE from its trigram index (constraint "L" on column 0).
@@ -145,7 +145,7 @@ def test_number_search_uses_the_trigram_index(orders):
 
 
 def test_reference_search_uses_the_trigram_index(orders):
-    plan = _plan(selectors.order_search_ids(q="office"))
+    plan = _plan(order_list.order_search_ids(q="office"))
 
     if connection.vendor == "sqlite":
         assert "orders_order_reference_search VIRTUAL TABLE INDEX 0:L0" in plan

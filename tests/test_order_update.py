@@ -6,7 +6,7 @@ import json
 import pytest
 
 from orders.models import AuditEntry, AuditOutcome, Order, RequirementValue
-from orders.selectors import RequirementSummary
+from orders.selectors.order_page import RequirementSummary
 from orders.services.actions import ActionFailed, order_update
 from tests.helpers import (
     FAILURES,

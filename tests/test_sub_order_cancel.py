@@ -5,7 +5,7 @@ import pytest
 
 from orders.locks import lease
 from orders.models import AuditEntry, AuditOutcome, PhoneNumber, Status, SubOrder
-from orders.selectors import order_detail
+from orders.selectors.order_page import order_detail
 from orders.services.actions import ActionFailed, sub_order_cancel
 from tests.helpers import FAILURES, FAKE_TELNYX, Failure, cached_sub_order
 

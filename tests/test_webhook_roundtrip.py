@@ -5,7 +5,7 @@ its history and the open pages' change token follow."""
 import pytest
 
 from orders.models import Order, SubOrder
-from orders.selectors import orders_change_token, orders_changed_since
+from orders.selectors.freshness import orders_change_token, orders_changed_since
 from orders.services import sync
 from sandbox.server import Sandbox
 from tests.helpers import eventually
