@@ -517,6 +517,141 @@ def test_list_page_without_a_data_list_is_malformed(http, client):
     assert caught.value.kind == "malformed"
 
 
+MEGABYTE = "x" * 1_000_000
+
+
+def assert_short_clean_strings(error: TelnyxError) -> None:
+    """Every text of the error is a short line of printable characters, or absent."""
+    codes = [error.code, *(item.get("code") for item in error.errors)]
+    texts = [error.title, error.detail, error.pointer, error.parameter]
+    for item in error.errors:
+        texts += [item.get("title"), item.get("detail"), *item.get("source", {}).values()]
+    for text in [*codes, *texts, str(error)]:
+        assert text is None or (isinstance(text, str) and text.isprintable())
+    assert all(len(code) <= 32 for code in codes if code)
+    assert all(len(text) <= 500 for text in texts if text)
+    assert len(str(error)) <= 1600
+
+
+def refused_with(http, body, **kwargs) -> TelnyxError:
+    http.patch(f"{BASE}/number_orders/{ORDER_ID}", status=422, body=body, **kwargs)
+    client = TelnyxClient(api_key=KEY, base_url=BASE, timeout=1)
+    with pytest.raises(TelnyxError) as caught:
+        client.update_number_order(ORDER_ID, customer_reference="X")
+    assert_short_clean_strings(caught.value)
+    return caught.value
+
+
+def one_error(**fields) -> str:
+    return json.dumps({"errors": [fields]})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (10015, "10015"),
+        (1.5, "1.5"),
+        ({"nested": "object"}, None),
+        (["a", "list"], None),
+        (None, None),
+        (True, None),
+        ("100\x0015", "10015"),
+        (MEGABYTE, "x" * 31 + "…"),
+    ],
+    ids=["int", "float", "object", "list", "null", "bool", "nul", "megabyte"],
+)
+def test_error_code_of_any_json_type_becomes_a_short_string_or_none(http, value, expected):
+    assert refused_with(http, one_error(code=value, title="Invalid value")).code == expected
+
+
+@pytest.mark.parametrize("field", ["title", "detail"])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (42, "42"),
+        ({"nested": "object"}, ""),
+        ([1, 2], ""),
+        (None, ""),
+        ("Must\x00 be\nshort\t\x1b[0m", "Must be short [0m"),
+        (MEGABYTE, "x" * 499 + "…"),
+    ],
+    ids=["number", "object", "list", "null", "control-characters", "megabyte"],
+)
+def test_error_title_and_detail_become_short_clean_strings(http, field, value, expected):
+    error = refused_with(http, one_error(**{field: value}))
+
+    # A title Telnyx did not give is the HTTP reason.
+    shown = expected or "Unprocessable Entity" if field == "title" else expected
+    assert getattr(error, field) == shown
+    assert error.errors[0].get(field, "") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("/customer\x00_reference", "/customer_reference"),
+        (7, "7"),
+        ({"a": 1}, None),
+        ([], None),
+        (None, None),
+        ("/" + MEGABYTE, "/" + "x" * 498 + "…"),
+    ],
+    ids=["nul", "number", "object", "list", "null", "megabyte"],
+)
+def test_error_source_pointer_becomes_a_short_clean_string_or_none(http, value, expected):
+    error = refused_with(http, one_error(title="Invalid", source={"pointer": value}))
+
+    assert error.pointer == expected
+    assert error.errors[0].get("source", {}).get("pointer") == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<html>\x00</html>",
+        '{"errors": {"code": "10015"}}',
+        '{"errors": "everything"}',
+        '{"errors": [1, "two", null, []]}',
+        "[" * 100_000 + "]" * 100_000,
+        b"\xff\xfe not utf-8",
+        "null",
+    ],
+    ids=["not-json", "errors-object", "errors-string", "no-error-objects", "deep", "bytes", "null"],
+)
+def test_error_body_of_the_wrong_shape_gives_the_status_alone(http, body):
+    error = refused_with(http, body)
+
+    assert (error.kind, error.status, error.code) == ("http", 422, None)
+    assert error.title == "Unprocessable Entity"
+    assert error.errors == []
+
+
+def test_error_keeps_twenty_of_telnyx_s_errors_with_their_fields_only(http):
+    body = {"errors": [{"title": f"Problem {n}", "meta": {"n": n}} for n in range(1000)]}
+
+    error = refused_with(http, json.dumps(body))
+
+    assert error.errors == [{"title": f"Problem {n}"} for n in range(20)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\xff\xfe not utf-8",
+        "[" * 100_000 + "]" * 100_000,
+        '{"data": [1, "two"]}',
+    ],
+    ids=["bytes", "deep", "items-not-objects"],
+)
+def test_success_with_a_body_that_cannot_be_read_is_malformed(http, client, body):
+    http.get(f"{BASE}/number_orders", body=body, content_type="application/json")
+
+    with pytest.raises(TelnyxError) as caught:
+        list(client.list_number_orders())
+
+    assert caught.value.kind == "malformed"
+
+
 @pytest.mark.parametrize(
     ("error", "retryable"),
     [

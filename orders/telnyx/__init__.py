@@ -203,18 +203,21 @@ class TelnyxClient:
         return self._body(method, path, expected, **kwargs)["data"]
 
     def _body(self, method: str, path: str, expected: type, **kwargs: Any) -> dict:
-        """The decoded body, which Telnyx promises is an object whose `data` is `expected`."""
+        """The decoded body, which Telnyx promises is an object whose `data` is `expected` (a
+        list: of objects)."""
         response = self._send(method, path, **kwargs)
         try:
             # A sync reads about 20 KB an order: orjson takes 0.05 ms for that, json 0.07.
             body = orjson.loads(response.content)
         except orjson.JSONDecodeError:
             raise TelnyxError("malformed", status=response.status_code, detail="not JSON") from None
-        if not isinstance(body, dict) or not isinstance(body.get("data"), expected):
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, expected) or (
+            expected is list and not all(isinstance(item, dict) for item in data)
+        ):
+            wanted = "list of objects" if expected is list else "object"
             raise TelnyxError(
-                "malformed",
-                status=response.status_code,
-                detail=f"no `data` {'list' if expected is list else 'object'} in the body",
+                "malformed", status=response.status_code, detail=f"no `data` {wanted} in the body"
             )
         return body
 
