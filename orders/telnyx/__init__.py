@@ -16,6 +16,8 @@ from urllib.parse import urlencode
 import orjson
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError
+from urllib3.util import Timeout
 
 from orders.telnyx.errors import TelnyxError
 
@@ -28,6 +30,17 @@ MAX_DELAY = 10.0
 MAX_PAGE_SIZE = 250
 # Numbers per requirements request: keeps the query string well under common URL limits.
 REQUIREMENTS_BATCH = 50
+# The least time worth starting another attempt with when a call has a budget.
+MIN_ATTEMPT = 0.1
+
+
+def _reached(exc: requests.RequestException) -> bool:
+    """Whether a request that failed may have reached Telnyx: not when connecting failed
+    (a refused connection is a NewConnectionError, a kind of ConnectTimeoutError)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    cause = exc.args[0] if exc.args else None
+    return not isinstance(getattr(cause, "reason", cause), ConnectTimeoutError)
 
 
 def _query(params: dict[str, Any]) -> dict[str, str]:
@@ -49,6 +62,11 @@ class TelnyxClient:
     """Telnyx's number-order API over one session, shared by the sync's worker threads.
 
     Nothing changes the session after construction, which is what makes sharing it safe.
+
+    `timeout`: seconds each attempt may wait to connect, and then for each read. `budget`: the
+    most seconds one request may take, its retries and waits included (None: no limit). A page
+    view sets one, so that an unanswering Telnyx costs it `budget` seconds rather than timeout
+    times attempts; each page of a list is one request.
     """
 
     def __init__(
@@ -61,13 +79,17 @@ class TelnyxClient:
         backoff: float = 0.5,
         session: requests.Session | None = None,
         pool_size: int = 10,
+        budget: float | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.budget = budget
         self.max_retries = max_retries
         self.backoff = backoff
-        # Replaceable so tests can record the back-off instead of waiting for it.
+        # Replaceable so tests can record the back-off instead of waiting for it, and move the
+        # clock a budget is measured on as they do.
         self.sleep = time.sleep
+        self.clock = time.monotonic
         if session is None:
             session = requests.Session()
             # One connection per concurrent sync worker, so threads never queue for a socket.
@@ -226,16 +248,28 @@ class TelnyxClient:
 
         A 429 means Telnyx did not process the request, so repeating a PATCH is safe; after a
         timeout or a 5xx it may have been applied, and the caller must decide.
+        With a budget, an attempt or wait that would overrun it is not started: the last
+        failure is raised instead, a timeout as one of the whole call.
         """
+        deadline = None if self.budget is None else self.clock() + self.budget
         attempt = 0
         while True:
             try:
-                return self._attempt(method, path, **kwargs)
+                return self._attempt(method, path, deadline=deadline, **kwargs)
             except TelnyxError as error:
                 repeatable = error.retryable if method == "GET" else error.status == 429
-                if not repeatable or attempt >= self.max_retries:
-                    raise
                 delay = self._delay(attempt, error)
+                spent = deadline is not None and self.clock() + delay + MIN_ATTEMPT > deadline
+                if spent and error.kind == "timeout":
+                    logger.info("Telnyx %s %s: %gs budget spent", method, path, self.budget)
+                    raise TelnyxError(
+                        "timeout",
+                        detail=error.detail,
+                        budget=self.budget,
+                        outcome_unknown=error.outcome_unknown,
+                    ) from error
+                if not repeatable or attempt >= self.max_retries or spent:
+                    raise
                 logger.warning(
                     "Telnyx %s %s failed (%s); retry %d/%d in %.2fs",
                     method,
@@ -248,27 +282,43 @@ class TelnyxClient:
                 self.sleep(delay)
                 attempt += 1
 
-    def _attempt(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        started = time.monotonic()
+    def _attempt(
+        self, method: str, path: str, *, deadline: float | None, **kwargs: Any
+    ) -> requests.Response:
+        started = self.clock()
+        timeout: float | Timeout = self.timeout
+        if deadline is not None:
+            # Connecting and reading together end by the deadline (urllib3 takes no total
+            # of 0 or less; _send starts no attempt with less than MIN_ATTEMPT left).
+            left = max(deadline - started, MIN_ATTEMPT)
+            timeout = Timeout(connect=self.timeout, read=self.timeout, total=left)
+        write = method != "GET"
         try:
             # Sent without Session.request's merging of cookies, auth and environment, which
             # cost more CPU than the request itself (a sync makes thousands): the session's
             # headers are all a call to Telnyx needs.
             response = self.session.send(
-                self._prepare(method, path, **kwargs), timeout=self.timeout, **self.environment
+                self._prepare(method, path, **kwargs), timeout=timeout, **self.environment
             )
         except requests.Timeout as exc:
-            logger.info("Telnyx %s %s timed out after %.3fs", method, path, self.timeout)
-            raise TelnyxError("timeout", detail=type(exc).__name__) from exc
+            waited = self.clock() - started
+            logger.info("Telnyx %s %s timed out after %.3fs", method, path, waited)
+            raise TelnyxError(
+                "timeout", detail=type(exc).__name__, outcome_unknown=write and _reached(exc)
+            ) from exc
         except requests.RequestException as exc:
             logger.info("Telnyx %s %s could not connect", method, path)
-            raise TelnyxError("connection", detail=type(exc).__name__) from exc
-        elapsed = time.monotonic() - started
+            raise TelnyxError(
+                "connection", detail=type(exc).__name__, outcome_unknown=write and _reached(exc)
+            ) from exc
+        elapsed = self.clock() - started
         # A full sync makes thousands of calls: only the failures belong in the normal log.
         level = logging.DEBUG if response.ok else logging.INFO
         logger.log(level, "Telnyx %s %s %s %.3fs", method, path, response.status_code, elapsed)
         if response.status_code >= 400:
-            raise TelnyxError.from_response(response)
+            raise TelnyxError.from_response(
+                response, outcome_unknown=write and response.status_code >= 500
+            )
         return response
 
     def _prepare(
@@ -297,8 +347,9 @@ class TelnyxClient:
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
-def get_client() -> TelnyxClient:
-    """A new client configured from settings; close it when done."""
+def get_client(*, interactive: bool = False) -> TelnyxClient:
+    """A new client configured from settings; close it when done. `interactive`: for a person
+    waiting on a page, each request within TELNYX_INTERACTIVE_BUDGET seconds."""
     from django.conf import settings
 
     return TelnyxClient(
@@ -307,4 +358,5 @@ def get_client() -> TelnyxClient:
         timeout=settings.TELNYX_TIMEOUT,
         max_retries=settings.TELNYX_MAX_RETRIES,
         pool_size=settings.TELNYX_SYNC_CONCURRENCY,
+        budget=getattr(settings, "TELNYX_INTERACTIVE_BUDGET", 8.0) if interactive else None,
     )

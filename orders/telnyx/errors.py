@@ -53,7 +53,12 @@ def _errors(items: object) -> list[dict]:
 class TelnyxError(Exception):
     """A call to Telnyx failed: an HTTP error, a timeout, a refused connection or a bad body.
 
-    Its texts are short single lines whatever Telnyx sent: see `_text`."""
+    Its texts are short single lines whatever Telnyx sent: see `_text`.
+    `budget`: the seconds the call was allowed, when it ran out of them (kind "timeout").
+    `outcome_unknown`: a write (PATCH, POST) may have reached Telnyx, but no answer said whether
+    it was applied: a timeout or a dropped connection after sending it, or a 5xx. False when it
+    failed before it was sent (connecting), or was refused: then nothing was applied.
+    """
 
     def __init__(
         self,
@@ -67,6 +72,8 @@ class TelnyxError(Exception):
         parameter: str | None = None,
         errors: list[dict] | None = None,
         retry_after: float | None = None,
+        budget: float | None = None,
+        outcome_unknown: bool = False,
     ) -> None:
         self.kind = kind
         self.status = status
@@ -78,10 +85,14 @@ class TelnyxError(Exception):
         self.errors = _errors(errors)
         # Seconds until Telnyx's rate limit resets, when a 429 said so.
         self.retry_after = retry_after
+        self.budget = budget
+        self.outcome_unknown = outcome_unknown
         super().__init__(str(self))
 
     @classmethod
-    def from_response(cls, response: requests.Response) -> TelnyxError:
+    def from_response(
+        cls, response: requests.Response, *, outcome_unknown: bool = False
+    ) -> TelnyxError:
         """Reads Telnyx's `{"errors": [...]}`; a proxy's HTML error page still gives a status."""
         try:
             body = orjson.loads(response.content)
@@ -108,6 +119,7 @@ class TelnyxError(Exception):
             parameter=source.get("parameter"),
             errors=errors,
             retry_after=retry_after,
+            outcome_unknown=outcome_unknown,
         )
 
     @property
@@ -118,6 +130,8 @@ class TelnyxError(Exception):
 
     def __str__(self) -> str:
         if self.kind == "timeout":
+            if self.budget is not None:
+                return f"Telnyx did not answer within {self.budget:g} s."
             return "Telnyx did not answer in time."
         if self.kind == "connection":
             return "Could not connect to Telnyx."
