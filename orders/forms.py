@@ -1,6 +1,6 @@
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from uuid import UUID
 
@@ -212,6 +212,78 @@ def _length(criteria: Mapping, key: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
+class _KeepsCurrent(forms.Field):
+    """A requirement's input. The value Telnyx holds, sent back as the form showed it, is no
+    change and is not checked: it may break criteria Telnyx has changed since, and must not
+    block the changes made beside it."""
+
+    def has_changed(self, initial: object, data: object) -> bool:
+        shown = self.widget.format_value(self.prepare_value(initial))
+        if (data or "") == (shown or ""):
+            return False
+        return super().has_changed(initial, data)
+
+    def clean(self, value: object) -> object:
+        if not self.has_changed(self.initial, value):
+            return self.initial
+        return super().clean(value)
+
+
+class _TextField(_KeepsCurrent, forms.CharField):
+    pass
+
+
+class _IdField(_KeepsCurrent, forms.UUIDField):
+    pass
+
+
+class _DateField(_KeepsCurrent, forms.DateField):
+    pass
+
+
+class _DateTimeField(_KeepsCurrent, forms.DateTimeField):
+    pass
+
+
+def _moment(text: str, parse: Callable[[str], date | datetime | None]) -> date | datetime | None:
+    """`parse(text)`, or None for text that is no date, or no real one (2026-02-30)."""
+    try:
+        return parse(text)
+    except ValueError:
+        return None
+
+
+def _date_shaped(text: str) -> bool:
+    """A date without a time of day, real (2026-02-28) or not (2026-02-30)."""
+    try:
+        return parse_date(text) is not None
+    except ValueError:
+        return True
+
+
+def _moment_field(summary: RequirementSummary, common: dict) -> forms.Field:
+    """A date input unless the value Telnyx holds (or its example) has a time of day."""
+    definition = summary.definition
+    current = summary.current_value
+    sample = current or (definition.example if definition else "")
+    if not sample or _date_shaped(sample):
+        field, parse, shape = _DateField, parse_date, "YYYY-MM-DD"
+        widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    else:
+        field, parse, shape = _DateTimeField, parse_datetime, "YYYY-MM-DDTHH:MM"
+        widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    initial = _moment(current, parse) if current else None
+    if current and initial is None:
+        # Shown as Telnyx holds it (a date input would show nothing, and send nothing back).
+        return field(
+            initial=current,
+            widget=forms.TextInput(attrs={"placeholder": shape}),
+            help_text=f"Telnyx holds “{current}”, which is no real date: enter one as {shape}.",
+            **common,
+        )
+    return field(initial=initial, widget=widget, **common)
+
+
 def _requirement_field(summary: RequirementSummary) -> forms.Field:
     """The input that fits the requirement's field type, showing its current value."""
     definition = summary.definition
@@ -225,7 +297,7 @@ def _requirement_field(summary: RequirementSummary) -> forms.Field:
             initial = UUID(current) if current else None
         except ValueError:
             initial = None
-        return forms.UUIDField(
+        return _IdField(
             initial=initial,
             error_messages={
                 "invalid": f"Enter the id of the {summary.field_type} record (a UUID)."
@@ -236,20 +308,8 @@ def _requirement_field(summary: RequirementSummary) -> forms.Field:
             **common,
         )
     if summary.field_type == FieldType.DATETIME:
-        # A date input unless the value Telnyx holds (or its example) has a time of day.
-        sample = current or (definition.example if definition else "")
-        if not sample or parse_date(sample) is not None:
-            return forms.DateField(
-                initial=parse_date(current) if current else None,
-                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                **common,
-            )
-        return forms.DateTimeField(
-            initial=parse_datetime(current) if current else None,
-            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-            **common,
-        )
-    return forms.CharField(
+        return _moment_field(summary, common)
+    return _TextField(
         initial=current,
         min_length=_length(criteria, "min_length"),
         max_length=_length(criteria, "max_length"),

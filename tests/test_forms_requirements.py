@@ -1,10 +1,12 @@
 """The "Fix requirements" form against what Telnyx may hold or send: patterns that backtrack
-for minutes or cannot be read."""
+for minutes or cannot be read, dates that do not exist, and current values that break
+criteria which changed since they were accepted."""
 
 import time
 import uuid
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from orders.forms import RequirementsForm, requirement_field_name
@@ -131,3 +133,105 @@ def test_pattern_still_refuses_a_value_it_does_not_match():
     assert errors_of(form, summary) == [
         r"Does not match the format Telnyx expects (^CHE-\d{3}\.\d{3}\.\d{3}$)."
     ]
+
+
+# Dates Telnyx holds that do not exist
+
+
+@pytest.mark.parametrize(
+    ("current", "shape"),
+    [
+        ("2026-02-30", "YYYY-MM-DD"),
+        ("2026-02-30T10:00:00Z", "YYYY-MM-DDTHH:MM"),
+        ("soon", "YYYY-MM-DDTHH:MM"),
+    ],
+    ids=["date", "date-time", "not-a-date"],
+)
+def test_impossible_date_is_shown_as_telnyx_holds_it_with_a_note(current, shape):
+    summary = summary_of("datetime", current)
+
+    form = RequirementsForm(requirements=[summary], customer_reference=REFERENCE)
+
+    [(_, field)] = form.requirement_fields
+    html = str(field)
+    assert f'value="{current}"' in html
+    assert 'type="text"' in html
+    assert field.help_text.startswith(f"Telnyx holds “{current}”, which is no real date")
+    assert shape in field.help_text
+
+
+def test_untouched_impossible_date_does_not_block_other_changes():
+    summary = summary_of("datetime", "2026-02-30")
+
+    form = form_for(summary, customer_reference="NEW-REF")
+
+    assert form.is_valid(), form.errors
+    assert form.customer_reference_change() == "NEW-REF"
+    assert form.requirement_changes() == {}
+
+
+def test_impossible_date_replaced_by_a_real_one_is_sent():
+    summary = summary_of("datetime", "2026-02-30")
+
+    form = form_for(summary, "2026-03-02")
+
+    assert form.is_valid(), form.errors
+    assert form.requirement_changes() == {summary.requirement_id: "2026-03-02"}
+
+
+def test_impossible_date_replaced_by_another_is_refused():
+    summary = summary_of("datetime", "2026-02-30")
+
+    form = form_for(summary, "2026-02-31")
+
+    assert errors_of(form, summary) == ["Enter a valid date."]
+
+
+def test_order_page_shows_an_impossible_date_rather_than_failing(manager_client, order_factory):
+    definition = RequirementDefinition.objects.create(
+        id=uuid.uuid4(),
+        label="Date of incorporation",
+        field_type="datetime",
+        example="2020-01-31",
+        synced_at=timezone.now(),
+    )
+    order = order_factory(definitions=[definition], field_value="2026-02-30")
+
+    response = manager_client.get(reverse("order_detail", args=[order.pk]))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    name = requirement_field_name(definition.id)
+    assert f'name="{name}" value="2026-02-30"' in body
+    assert f'id="id_{name}_helptext">Telnyx holds “2026-02-30”, which is no real date' in body
+
+
+# Current values that break the criteria
+
+
+def test_untouched_value_breaking_its_criteria_does_not_block_other_changes():
+    summary = summary_of("textual", "ab", min_length=5, regex=r"^\d+$")
+
+    form = form_for(summary, customer_reference="NEW-REF")
+
+    assert form.is_valid(), form.errors
+    assert form.customer_reference_change() == "NEW-REF"
+    assert form.requirement_changes() == {}
+
+
+def test_changed_value_is_checked_against_the_criteria():
+    summary = summary_of("textual", "ab", min_length=5)
+
+    form = form_for(summary, "xyz")
+
+    assert errors_of(form, summary) == ["Ensure this value has at least 5 characters (it has 3)."]
+
+
+def test_untouched_date_time_with_seconds_is_no_change():
+    # The input shows minutes only, and sends them back.
+    summary = summary_of("datetime", "2026-03-01T10:00:30Z")
+
+    form = form_for(summary, "2026-03-01T10:00", customer_reference="NEW-REF")
+
+    assert form.is_valid(), form.errors
+    assert form.requirement_changes() == {}
