@@ -1,8 +1,10 @@
+import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from uuid import UUID
 
+import regex
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -11,6 +13,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from orders.models import FieldType, Status
 from orders.selectors.order_list import DEFAULT_SORT, SORTS
 from orders.selectors.order_page import RequirementSummary
+
+logger = logging.getLogger("orders.forms")
 
 # The types Telnyx's spec lists for sub number orders.
 NUMBER_TYPES = ["local", "mobile", "national", "toll_free", "shared_cost", "landline"]
@@ -86,20 +90,91 @@ def requirement_field_name(requirement_id: UUID) -> str:
     return f"requirement_{requirement_id.hex}"
 
 
+# Telnyx's `regex` criteria are matched with the regex package, which can give up: on some
+# values a pattern such as (a+)+$ backtracks for minutes. A value whose match gives up is left
+# for Telnyx to judge, as is a pattern Python cannot read: Telnyx checks every value it is
+# sent, and places its refusal next to the field.
+PATTERN_TIMEOUT = 0.1  # seconds
+# regex writes counted repeats out when compiling ((?:a{1000}){1000} is a million items, which
+# takes seconds; larger ones crash it) and recurses into nested groups: patterns past these
+# limits are not compiled either.
+PATTERN_SIZE = 10_000
+PATTERN_DEPTH = 100
+_COUNT = re.compile(r"\{(\d+)(?:,\d*)?\}")
+
+
+def _set_end(pattern: str, start: int) -> int:
+    """Where the `]` closing the character set opened at `start` is."""
+    i = start + 1
+    if pattern.startswith("^", i):
+        i += 1
+    if pattern.startswith("]", i):
+        i += 1
+    while i < len(pattern) and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return i
+
+
+def _too_costly(pattern: str) -> bool:
+    """Whether regex would compile `pattern` to over PATTERN_SIZE items (a count repeats what
+    precedes it: nested counts multiply) or nest its groups deeper than PATTERN_DEPTH."""
+    if len(pattern) > PATTERN_SIZE:
+        return True
+    sizes = [0]  # of each open group so far
+    last = 0  # the size of what a count would repeat
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        count = _COUNT.match(pattern, i) if char == "{" else None
+        if count:
+            times = max(int(count[1]) if len(count[1]) < 10 else 10**9, 1)
+            sizes[-1] += last * (times - 1)
+            last *= times
+            i = count.end()
+            continue
+        if char == "(":
+            sizes.append(0)
+            if len(sizes) > PATTERN_DEPTH:
+                return True
+        elif char == ")" and len(sizes) > 1:
+            last = sizes.pop()
+            sizes[-1] += last
+        else:
+            if char == "\\":
+                i += 1
+            elif char == "[":
+                i = _set_end(pattern, i)
+            last = 1
+            sizes[-1] += 1
+        i += 1
+    return sum(sizes) > PATTERN_SIZE
+
+
+def _compiled(pattern: object) -> regex.Pattern | None:
+    """Telnyx's pattern, or None when it is left to Telnyx to check."""
+    if not isinstance(pattern, str) or not pattern or _too_costly(pattern):
+        return None
+    try:
+        return regex.compile(pattern)
+    except (regex.error, RecursionError, OverflowError, ValueError):
+        return None
+
+
 def _textual_validators(criteria: Mapping) -> list:
     """What Telnyx's acceptance criteria say of a text value, checked before it is sent.
     Lengths are the field's own min_length/max_length."""
     validators = []
     pattern = criteria.get("regex")
-    try:
-        compiled = re.compile(pattern) if isinstance(pattern, str) and pattern else None
-    except re.error:
-        # A pattern in syntax Python lacks is left to Telnyx to check.
-        compiled = None
+    compiled = _compiled(pattern)
     if compiled is not None:
 
         def matches(value: str) -> None:
-            if not compiled.fullmatch(value):
+            try:
+                found = compiled.fullmatch(value, timeout=PATTERN_TIMEOUT)
+            except TimeoutError:
+                logger.warning("pattern %.100r gave up on a value: left to Telnyx", pattern)
+                return
+            if not found:
                 raise ValidationError(
                     "Does not match the format Telnyx expects (%(pattern)s).",
                     params={"pattern": pattern},
@@ -138,10 +213,84 @@ def _length(criteria: Mapping, key: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
+class _KeepsCurrent(forms.Field):
+    """A requirement's input. The value Telnyx holds, sent back as the form showed it, is no
+    change and is not checked: it may break criteria Telnyx has changed since, and must not
+    block the changes made beside it."""
+
+    def has_changed(self, initial: object, data: object) -> bool:
+        shown = self.widget.format_value(self.prepare_value(initial))
+        if (data or "") == (shown or ""):
+            return False
+        return super().has_changed(initial, data)
+
+    def clean(self, value: object) -> object:
+        if not self.has_changed(self.initial, value):
+            return self.initial
+        return super().clean(value)
+
+
+class _TextField(_KeepsCurrent, forms.CharField):
+    pass
+
+
+class _IdField(_KeepsCurrent, forms.UUIDField):
+    pass
+
+
+class _DateField(_KeepsCurrent, forms.DateField):
+    pass
+
+
+class _DateTimeField(_KeepsCurrent, forms.DateTimeField):
+    pass
+
+
+def _moment(text: str, parse: Callable[[str], date | datetime | None]) -> date | datetime | None:
+    """`parse(text)`, or None for text that is no date, or no real one (2026-02-30)."""
+    try:
+        return parse(text)
+    except ValueError:
+        return None
+
+
+def _date_shaped(text: str) -> bool:
+    """A date without a time of day, real (2026-02-28) or not (2026-02-30)."""
+    try:
+        return parse_date(text) is not None
+    except ValueError:
+        return True
+
+
+def _moment_field(summary: RequirementSummary, common: dict) -> forms.Field:
+    """A date input unless the value Telnyx holds (or its example) has a time of day."""
+    definition = summary.definition
+    current = summary.current_value
+    sample = current or (definition.example if definition else "")
+    if not sample or _date_shaped(sample):
+        field, parse, shape = _DateField, parse_date, "YYYY-MM-DD"
+        widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    else:
+        field, parse, shape = _DateTimeField, parse_datetime, "YYYY-MM-DDTHH:MM"
+        widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    initial = _moment(current, parse) if current else None
+    if current and initial is None:
+        # Shown as Telnyx holds it (a date input would show nothing, and send nothing back).
+        return field(
+            initial=current,
+            widget=forms.TextInput(attrs={"placeholder": shape}),
+            help_text=f"Telnyx holds “{current}”, which is no real date: enter one as {shape}.",
+            **common,
+        )
+    return field(initial=initial, widget=widget, **common)
+
+
 def _requirement_field(summary: RequirementSummary) -> forms.Field:
     """The input that fits the requirement's field type, showing its current value."""
     definition = summary.definition
     criteria = definition.acceptance_criteria if definition else {}
+    if not isinstance(criteria, Mapping):
+        criteria = {}
     current = summary.current_value
     common = {"label": summary.label, "required": False}
     if summary.field_type in (FieldType.ADDRESS, FieldType.DOCUMENT):
@@ -149,7 +298,7 @@ def _requirement_field(summary: RequirementSummary) -> forms.Field:
             initial = UUID(current) if current else None
         except ValueError:
             initial = None
-        return forms.UUIDField(
+        return _IdField(
             initial=initial,
             error_messages={
                 "invalid": f"Enter the id of the {summary.field_type} record (a UUID)."
@@ -160,20 +309,8 @@ def _requirement_field(summary: RequirementSummary) -> forms.Field:
             **common,
         )
     if summary.field_type == FieldType.DATETIME:
-        # A date input unless the value Telnyx holds (or its example) has a time of day.
-        sample = current or (definition.example if definition else "")
-        if not sample or parse_date(sample) is not None:
-            return forms.DateField(
-                initial=parse_date(current) if current else None,
-                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                **common,
-            )
-        return forms.DateTimeField(
-            initial=parse_datetime(current) if current else None,
-            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-            **common,
-        )
-    return forms.CharField(
+        return _moment_field(summary, common)
+    return _TextField(
         initial=current,
         min_length=_length(criteria, "min_length"),
         max_length=_length(criteria, "max_length"),

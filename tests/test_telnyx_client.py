@@ -1,14 +1,19 @@
-"""The Telnyx client against canned HTTP answers (`responses`): no network, no real sleeping."""
+"""The Telnyx client against canned HTTP answers (`responses`), with no real sleeping; its time
+budget also against a loopback server that accepts connections and never answers."""
 
 import json
 import logging
 import socket
+import threading
+import time
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 import requests
 import responses
 from responses import matchers
+from urllib3.util import Timeout
 
 from orders.telnyx import TelnyxClient, TelnyxError, get_client
 from tests.helpers import telnyx_error
@@ -17,6 +22,9 @@ BASE = "https://telnyx.test/v2"
 KEY = "KEYsecret0123456789"
 ORDER_ID = "12ade33a-21c0-473b-b055-b3c836e1c292"
 SUB_ID = "4a2b3c1d-0000-4000-8000-000000000001"
+ORDER_URL = f"{BASE}/number_orders/{ORDER_ID}"
+# What a loaded machine may add to a call that gives up at its budget.
+SLACK = 0.3
 
 
 @pytest.fixture
@@ -34,6 +42,64 @@ def sleeps() -> list[float]:
 def client(sleeps):
     telnyx = TelnyxClient(api_key=KEY, base_url=BASE, timeout=4.5, max_retries=3, backoff=0.5)
     telnyx.sleep = sleeps.append
+    yield telnyx
+    telnyx.close()
+
+
+@pytest.fixture
+def silent_server():
+    """A loopback HTTP server that accepts connections and never answers. `accepted` holds
+    the time.monotonic() at which each connection was accepted."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)
+    accepted: list[float] = []
+    connections: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            accepted.append(time.monotonic())
+            connections.append(connection)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}/v2", accepted=accepted)
+    stop.set()
+    thread.join()
+    for connection in connections:
+        connection.close()
+    listener.close()
+
+
+@pytest.fixture
+def refusing_url() -> str:
+    """A loopback URL whose connections are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Nothing listens on the port any more.
+    return f"http://127.0.0.1:{port}/v2"
+
+
+@pytest.fixture
+def budgeted(sleeps):
+    """A client allowed 8 s a request, on a clock that only its waits move."""
+    now = [1000.0]
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    telnyx = TelnyxClient(
+        api_key=KEY, base_url=BASE, timeout=4.5, max_retries=3, backoff=0.5, budget=8.0
+    )
+    telnyx.sleep = sleep
+    telnyx.clock = lambda: now[0]
     yield telnyx
     telnyx.close()
 
@@ -511,6 +577,141 @@ def test_list_page_without_a_data_list_is_malformed(http, client):
     assert caught.value.kind == "malformed"
 
 
+MEGABYTE = "x" * 1_000_000
+
+
+def assert_short_clean_strings(error: TelnyxError) -> None:
+    """Every text of the error is a short line of printable characters, or absent."""
+    codes = [error.code, *(item.get("code") for item in error.errors)]
+    texts = [error.title, error.detail, error.pointer, error.parameter]
+    for item in error.errors:
+        texts += [item.get("title"), item.get("detail"), *item.get("source", {}).values()]
+    for text in [*codes, *texts, str(error)]:
+        assert text is None or (isinstance(text, str) and text.isprintable())
+    assert all(len(code) <= 32 for code in codes if code)
+    assert all(len(text) <= 500 for text in texts if text)
+    assert len(str(error)) <= 1600
+
+
+def refused_with(http, body, **kwargs) -> TelnyxError:
+    http.patch(f"{BASE}/number_orders/{ORDER_ID}", status=422, body=body, **kwargs)
+    client = TelnyxClient(api_key=KEY, base_url=BASE, timeout=1)
+    with pytest.raises(TelnyxError) as caught:
+        client.update_number_order(ORDER_ID, customer_reference="X")
+    assert_short_clean_strings(caught.value)
+    return caught.value
+
+
+def one_error(**fields) -> str:
+    return json.dumps({"errors": [fields]})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (10015, "10015"),
+        (1.5, "1.5"),
+        ({"nested": "object"}, None),
+        (["a", "list"], None),
+        (None, None),
+        (True, None),
+        ("100\x0015", "10015"),
+        (MEGABYTE, "x" * 31 + "…"),
+    ],
+    ids=["int", "float", "object", "list", "null", "bool", "nul", "megabyte"],
+)
+def test_error_code_of_any_json_type_becomes_a_short_string_or_none(http, value, expected):
+    assert refused_with(http, one_error(code=value, title="Invalid value")).code == expected
+
+
+@pytest.mark.parametrize("field", ["title", "detail"])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (42, "42"),
+        ({"nested": "object"}, ""),
+        ([1, 2], ""),
+        (None, ""),
+        ("Must\x00 be\nshort\t\x1b[0m", "Must be short [0m"),
+        (MEGABYTE, "x" * 499 + "…"),
+    ],
+    ids=["number", "object", "list", "null", "control-characters", "megabyte"],
+)
+def test_error_title_and_detail_become_short_clean_strings(http, field, value, expected):
+    error = refused_with(http, one_error(**{field: value}))
+
+    # A title Telnyx did not give is the HTTP reason.
+    shown = expected or "Unprocessable Entity" if field == "title" else expected
+    assert getattr(error, field) == shown
+    assert error.errors[0].get(field, "") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("/customer\x00_reference", "/customer_reference"),
+        (7, "7"),
+        ({"a": 1}, None),
+        ([], None),
+        (None, None),
+        ("/" + MEGABYTE, "/" + "x" * 498 + "…"),
+    ],
+    ids=["nul", "number", "object", "list", "null", "megabyte"],
+)
+def test_error_source_pointer_becomes_a_short_clean_string_or_none(http, value, expected):
+    error = refused_with(http, one_error(title="Invalid", source={"pointer": value}))
+
+    assert error.pointer == expected
+    assert error.errors[0].get("source", {}).get("pointer") == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<html>\x00</html>",
+        '{"errors": {"code": "10015"}}',
+        '{"errors": "everything"}',
+        '{"errors": [1, "two", null, []]}',
+        "[" * 100_000 + "]" * 100_000,
+        b"\xff\xfe not utf-8",
+        "null",
+    ],
+    ids=["not-json", "errors-object", "errors-string", "no-error-objects", "deep", "bytes", "null"],
+)
+def test_error_body_of_the_wrong_shape_gives_the_status_alone(http, body):
+    error = refused_with(http, body)
+
+    assert (error.kind, error.status, error.code) == ("http", 422, None)
+    assert error.title == "Unprocessable Entity"
+    assert error.errors == []
+
+
+def test_error_keeps_twenty_of_telnyx_s_errors_with_their_fields_only(http):
+    body = {"errors": [{"title": f"Problem {n}", "meta": {"n": n}} for n in range(1000)]}
+
+    error = refused_with(http, json.dumps(body))
+
+    assert error.errors == [{"title": f"Problem {n}"} for n in range(20)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\xff\xfe not utf-8",
+        "[" * 100_000 + "]" * 100_000,
+        '{"data": [1, "two"]}',
+    ],
+    ids=["bytes", "deep", "items-not-objects"],
+)
+def test_success_with_a_body_that_cannot_be_read_is_malformed(http, client, body):
+    http.get(f"{BASE}/number_orders", body=body, content_type="application/json")
+
+    with pytest.raises(TelnyxError) as caught:
+        list(client.list_number_orders())
+
+    assert caught.value.kind == "malformed"
+
+
 @pytest.mark.parametrize(
     ("error", "retryable"),
     [
@@ -526,20 +727,151 @@ def test_only_transient_failures_are_retryable(error, retryable):
     assert error.retryable is retryable
 
 
-def test_refused_connection_becomes_a_connection_error():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    # Nothing listens on the port any more, so the connection is refused.
-    client = TelnyxClient(
-        api_key=KEY, base_url=f"http://127.0.0.1:{port}/v2", timeout=2, max_retries=0
-    )
+def test_refused_connection_becomes_a_connection_error(refusing_url):
+    client = TelnyxClient(api_key=KEY, base_url=refusing_url, timeout=2, max_retries=0)
 
     with pytest.raises(TelnyxError) as caught:
         client.get_number_order(ORDER_ID)
 
     assert (caught.value.kind, caught.value.status) == ("connection", None)
     assert str(caught.value) == "Could not connect to Telnyx."
+
+
+# Time budget: against a Telnyx that never answers
+
+
+def test_get_is_retried_only_within_its_budget_then_fails_as_a_timeout(silent_server):
+    client = TelnyxClient(
+        api_key=KEY, base_url=silent_server.url, timeout=0.3, max_retries=5, backoff=0.1, budget=1
+    )
+    started = time.monotonic()
+
+    with pytest.raises(TelnyxError) as caught:
+        client.get_number_order(ORDER_ID)
+
+    assert time.monotonic() - started < 1 + SLACK
+    # Retried (each attempt waits 0.3 s), but no attempt started past the budget.
+    assert len(silent_server.accepted) >= 2
+    assert all(at < started + 1 for at in silent_server.accepted)
+    error = caught.value
+    assert (error.kind, error.budget, error.status) == ("timeout", 1, None)
+    assert error.retryable
+    assert not error.outcome_unknown
+    assert str(error) == "Telnyx did not answer within 1 s."
+
+
+def test_attempt_timeout_longer_than_the_budget_is_cut_to_it(silent_server):
+    client = TelnyxClient(
+        api_key=KEY, base_url=silent_server.url, timeout=30, max_retries=3, budget=0.5
+    )
+    started = time.monotonic()
+
+    with pytest.raises(TelnyxError) as caught:
+        client.get_number_order(ORDER_ID)
+
+    assert time.monotonic() - started < 0.5 + SLACK
+    assert len(silent_server.accepted) == 1
+    assert (caught.value.kind, caught.value.budget) == ("timeout", 0.5)
+
+
+def test_write_that_got_no_answer_has_an_unknown_outcome(silent_server):
+    client = TelnyxClient(
+        api_key=KEY, base_url=silent_server.url, timeout=30, max_retries=3, budget=0.5
+    )
+    started = time.monotonic()
+
+    with pytest.raises(TelnyxError) as caught:
+        client.update_number_order(ORDER_ID, customer_reference="X")
+
+    assert time.monotonic() - started < 0.5 + SLACK
+    assert len(silent_server.accepted) == 1
+    assert (caught.value.kind, caught.value.budget) == ("timeout", 0.5)
+    assert caught.value.outcome_unknown
+
+
+def test_write_that_could_not_connect_changed_nothing(refusing_url):
+    client = TelnyxClient(api_key=KEY, base_url=refusing_url, timeout=2, budget=1)
+
+    with pytest.raises(TelnyxError) as caught:
+        client.update_number_order(ORDER_ID, customer_reference="X")
+
+    assert caught.value.kind == "connection"
+    assert not caught.value.outcome_unknown
+
+
+# Time budget: waits and attempt timeouts
+
+
+def test_each_attempt_may_take_at_most_the_time_left(http, budgeted, sleeps):
+    http.get(ORDER_URL, status=429, headers={"x-ratelimit-reset": "3"})
+    http.get(ORDER_URL, json={"data": {"id": ORDER_ID}})
+
+    assert budgeted.get_number_order(ORDER_ID) == {"id": ORDER_ID}
+
+    timeouts = [call.request.req_kwargs["timeout"] for call in http.calls]
+    assert all(isinstance(timeout, Timeout) for timeout in timeouts)
+    assert [timeout.total for timeout in timeouts] == [8.0, 5.0]
+    assert {(timeout.connect_timeout, timeout.read_timeout) for timeout in timeouts} == {(4.5, 4.5)}
+    assert sleeps == [3.0]
+
+
+def test_rate_limit_wait_longer_than_the_time_left_is_not_made(http, budgeted, sleeps):
+    http.get(ORDER_URL, status=429, headers={"x-ratelimit-reset": "9"})
+
+    with pytest.raises(TelnyxError) as caught:
+        budgeted.get_number_order(ORDER_ID)
+
+    assert (caught.value.status, caught.value.retry_after) == (429, 9.0)
+    assert len(http.calls) == 1
+    assert sleeps == []
+
+
+def test_waits_stop_where_the_next_would_overrun_the_budget(http, budgeted, sleeps):
+    http.get(ORDER_URL, status=429, headers={"x-ratelimit-reset": "3"})
+
+    with pytest.raises(TelnyxError) as caught:
+        budgeted.get_number_order(ORDER_ID)
+
+    assert caught.value.status == 429
+    # 3 s, 3 s, and a third wait would end past the 8 s, though one more retry is allowed.
+    assert sleeps == [3.0, 3.0]
+    assert len(http.calls) == 3
+
+
+# What a failed write tells of its outcome
+
+
+@pytest.mark.parametrize(
+    ("failure", "unknown"),
+    [
+        ({"body": requests.exceptions.ReadTimeout()}, True),
+        ({"body": requests.exceptions.ConnectionError("connection reset while reading")}, True),
+        ({"status": 500}, True),
+        ({"status": 504}, True),
+        ({"body": requests.exceptions.ConnectTimeout()}, False),
+        ({"status": 429}, False),
+        ({"status": 422}, False),
+    ],
+    ids=["read-timeout", "dropped", "500", "504", "connect-timeout", "429", "422"],
+)
+def test_failed_write_says_whether_telnyx_may_have_applied_it(http, failure, unknown):
+    client = TelnyxClient(api_key=KEY, base_url=BASE, timeout=1, max_retries=0)
+    http.patch(ORDER_URL, **failure)
+
+    with pytest.raises(TelnyxError) as caught:
+        client.update_number_order(ORDER_ID, customer_reference="X")
+
+    assert caught.value.outcome_unknown is unknown
+
+
+def test_failed_read_has_no_unknown_outcome(http):
+    client = TelnyxClient(api_key=KEY, base_url=BASE, timeout=1, max_retries=0)
+    http.get(ORDER_URL, body=requests.exceptions.ReadTimeout())
+
+    with pytest.raises(TelnyxError) as caught:
+        client.get_number_order(ORDER_ID)
+
+    assert not caught.value.outcome_unknown
 
 
 # Secrets and logs
@@ -601,3 +933,12 @@ def test_get_client_is_configured_from_settings(settings, http):
     request = http.calls[0].request
     assert request.headers["Authorization"] == f"Bearer {KEY}"
     assert request.req_kwargs["timeout"] == 7.5
+
+
+def test_interactive_client_has_the_interactive_budget_and_the_sync_s_none(settings):
+    settings.TELNYX_API_KEY = KEY
+    settings.TELNYX_API_BASE = BASE
+    settings.TELNYX_INTERACTIVE_BUDGET = 3.5
+
+    assert get_client(interactive=True).budget == 3.5
+    assert get_client().budget is None

@@ -6,7 +6,6 @@ It knows nothing of models or views. Everything that goes wrong comes out as `Te
 from __future__ import annotations
 
 import logging
-import math
 import random
 import time
 from collections.abc import Iterator
@@ -17,6 +16,10 @@ from urllib.parse import urlencode
 import orjson
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError
+from urllib3.util import Timeout
+
+from orders.telnyx.errors import TelnyxError
 
 logger = logging.getLogger("orders.telnyx")
 
@@ -27,86 +30,17 @@ MAX_DELAY = 10.0
 MAX_PAGE_SIZE = 250
 # Numbers per requirements request: keeps the query string well under common URL limits.
 REQUIREMENTS_BATCH = 50
+# The least time worth starting another attempt with when a call has a budget.
+MIN_ATTEMPT = 0.1
 
 
-class TelnyxError(Exception):
-    """A call to Telnyx failed: an HTTP error, a timeout, a refused connection or a bad body."""
-
-    def __init__(
-        self,
-        kind: str,
-        *,
-        status: int | None = None,
-        code: str | int | None = None,
-        title: str = "",
-        detail: str = "",
-        pointer: str | None = None,
-        parameter: str | None = None,
-        errors: list[dict] | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        self.kind = kind
-        self.status = status
-        self.code = None if code is None else str(code)
-        self.title = title
-        self.detail = detail
-        self.pointer = pointer
-        self.parameter = parameter
-        self.errors = errors or []
-        # Seconds until Telnyx's rate limit resets, when a 429 said so.
-        self.retry_after = retry_after
-        super().__init__(str(self))
-
-    @classmethod
-    def from_response(cls, response: requests.Response) -> TelnyxError:
-        """Reads Telnyx's `{"errors": [...]}`; a proxy's HTML error page still gives a status."""
-        try:
-            errors = response.json().get("errors")
-        except (ValueError, AttributeError):
-            errors = None
-        if not isinstance(errors, list):
-            errors = []
-        errors = [error for error in errors if isinstance(error, dict)]
-        first = errors[0] if errors else {}
-        source = first.get("source") if isinstance(first.get("source"), dict) else {}
-        try:
-            retry_after = float(response.headers["x-ratelimit-reset"])
-        except (KeyError, ValueError):
-            retry_after = None
-        if retry_after is not None and not math.isfinite(retry_after):
-            retry_after = None
-        return cls(
-            "http",
-            status=response.status_code,
-            code=first.get("code"),
-            title=first.get("title") or response.reason or f"HTTP {response.status_code}",
-            detail=first.get("detail") or "",
-            pointer=source.get("pointer"),
-            parameter=source.get("parameter"),
-            errors=errors,
-            retry_after=retry_after,
-        )
-
-    @property
-    def retryable(self) -> bool:
-        if self.kind in ("timeout", "connection"):
-            return True
-        return self.status is not None and (self.status >= 500 or self.status == 429)
-
-    def __str__(self) -> str:
-        if self.kind == "timeout":
-            return "Telnyx did not answer in time."
-        if self.kind == "connection":
-            return "Could not connect to Telnyx."
-        if self.kind == "malformed":
-            return f"Telnyx sent an unexpected answer ({self.detail})."
-        code = f", code {self.code}" if self.code else ""
-        sentence = f"Telnyx answered HTTP {self.status}{code}: {self.title}"
-        if self.detail and self.detail != self.title:
-            sentence += f" ({self.detail})"
-        if self.pointer:
-            sentence += f" at {self.pointer}"
-        return sentence + "."
+def _reached(exc: requests.RequestException) -> bool:
+    """Whether a request that failed may have reached Telnyx: not when connecting failed
+    (a refused connection is a NewConnectionError, a kind of ConnectTimeoutError)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    cause = exc.args[0] if exc.args else None
+    return not isinstance(getattr(cause, "reason", cause), ConnectTimeoutError)
 
 
 def _query(params: dict[str, Any]) -> dict[str, str]:
@@ -128,6 +62,11 @@ class TelnyxClient:
     """Telnyx's number-order API over one session, shared by the sync's worker threads.
 
     Nothing changes the session after construction, which is what makes sharing it safe.
+
+    `timeout`: seconds each attempt may wait to connect, and then for each read. `budget`: the
+    most seconds one request may take, its retries and waits included (None: no limit). A page
+    view sets one, so that an unanswering Telnyx costs it `budget` seconds rather than timeout
+    times attempts; each page of a list is one request.
     """
 
     def __init__(
@@ -140,13 +79,17 @@ class TelnyxClient:
         backoff: float = 0.5,
         session: requests.Session | None = None,
         pool_size: int = 10,
+        budget: float | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.budget = budget
         self.max_retries = max_retries
         self.backoff = backoff
-        # Replaceable so tests can record the back-off instead of waiting for it.
+        # Replaceable so tests can record the back-off instead of waiting for it, and move the
+        # clock a budget is measured on as they do.
         self.sleep = time.sleep
+        self.clock = time.monotonic
         if session is None:
             session = requests.Session()
             # One connection per concurrent sync worker, so threads never queue for a socket.
@@ -282,18 +225,21 @@ class TelnyxClient:
         return self._body(method, path, expected, **kwargs)["data"]
 
     def _body(self, method: str, path: str, expected: type, **kwargs: Any) -> dict:
-        """The decoded body, which Telnyx promises is an object whose `data` is `expected`."""
+        """The decoded body, which Telnyx promises is an object whose `data` is `expected` (a
+        list: of objects)."""
         response = self._send(method, path, **kwargs)
         try:
             # A sync reads about 20 KB an order: orjson takes 0.05 ms for that, json 0.07.
             body = orjson.loads(response.content)
         except orjson.JSONDecodeError:
             raise TelnyxError("malformed", status=response.status_code, detail="not JSON") from None
-        if not isinstance(body, dict) or not isinstance(body.get("data"), expected):
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, expected) or (
+            expected is list and not all(isinstance(item, dict) for item in data)
+        ):
+            wanted = "list of objects" if expected is list else "object"
             raise TelnyxError(
-                "malformed",
-                status=response.status_code,
-                detail=f"no `data` {'list' if expected is list else 'object'} in the body",
+                "malformed", status=response.status_code, detail=f"no `data` {wanted} in the body"
             )
         return body
 
@@ -302,16 +248,28 @@ class TelnyxClient:
 
         A 429 means Telnyx did not process the request, so repeating a PATCH is safe; after a
         timeout or a 5xx it may have been applied, and the caller must decide.
+        With a budget, an attempt or wait that would overrun it is not started: the last
+        failure is raised instead, a timeout as one of the whole call.
         """
+        deadline = None if self.budget is None else self.clock() + self.budget
         attempt = 0
         while True:
             try:
-                return self._attempt(method, path, **kwargs)
+                return self._attempt(method, path, deadline=deadline, **kwargs)
             except TelnyxError as error:
                 repeatable = error.retryable if method == "GET" else error.status == 429
-                if not repeatable or attempt >= self.max_retries:
-                    raise
                 delay = self._delay(attempt, error)
+                spent = deadline is not None and self.clock() + delay + MIN_ATTEMPT > deadline
+                if spent and error.kind == "timeout":
+                    logger.info("Telnyx %s %s: %gs budget spent", method, path, self.budget)
+                    raise TelnyxError(
+                        "timeout",
+                        detail=error.detail,
+                        budget=self.budget,
+                        outcome_unknown=error.outcome_unknown,
+                    ) from error
+                if not repeatable or attempt >= self.max_retries or spent:
+                    raise
                 logger.warning(
                     "Telnyx %s %s failed (%s); retry %d/%d in %.2fs",
                     method,
@@ -324,27 +282,43 @@ class TelnyxClient:
                 self.sleep(delay)
                 attempt += 1
 
-    def _attempt(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        started = time.monotonic()
+    def _attempt(
+        self, method: str, path: str, *, deadline: float | None, **kwargs: Any
+    ) -> requests.Response:
+        started = self.clock()
+        timeout: float | Timeout = self.timeout
+        if deadline is not None:
+            # Connecting and reading together end by the deadline (urllib3 takes no total
+            # of 0 or less; _send starts no attempt with less than MIN_ATTEMPT left).
+            left = max(deadline - started, MIN_ATTEMPT)
+            timeout = Timeout(connect=self.timeout, read=self.timeout, total=left)
+        write = method != "GET"
         try:
             # Sent without Session.request's merging of cookies, auth and environment, which
             # cost more CPU than the request itself (a sync makes thousands): the session's
             # headers are all a call to Telnyx needs.
             response = self.session.send(
-                self._prepare(method, path, **kwargs), timeout=self.timeout, **self.environment
+                self._prepare(method, path, **kwargs), timeout=timeout, **self.environment
             )
         except requests.Timeout as exc:
-            logger.info("Telnyx %s %s timed out after %.3fs", method, path, self.timeout)
-            raise TelnyxError("timeout", detail=type(exc).__name__) from exc
+            waited = self.clock() - started
+            logger.info("Telnyx %s %s timed out after %.3fs", method, path, waited)
+            raise TelnyxError(
+                "timeout", detail=type(exc).__name__, outcome_unknown=write and _reached(exc)
+            ) from exc
         except requests.RequestException as exc:
             logger.info("Telnyx %s %s could not connect", method, path)
-            raise TelnyxError("connection", detail=type(exc).__name__) from exc
-        elapsed = time.monotonic() - started
+            raise TelnyxError(
+                "connection", detail=type(exc).__name__, outcome_unknown=write and _reached(exc)
+            ) from exc
+        elapsed = self.clock() - started
         # A full sync makes thousands of calls: only the failures belong in the normal log.
         level = logging.DEBUG if response.ok else logging.INFO
         logger.log(level, "Telnyx %s %s %s %.3fs", method, path, response.status_code, elapsed)
         if response.status_code >= 400:
-            raise TelnyxError.from_response(response)
+            raise TelnyxError.from_response(
+                response, outcome_unknown=write and response.status_code >= 500
+            )
         return response
 
     def _prepare(
@@ -373,8 +347,9 @@ class TelnyxClient:
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
-def get_client() -> TelnyxClient:
-    """A new client configured from settings; close it when done."""
+def get_client(*, interactive: bool = False) -> TelnyxClient:
+    """A new client configured from settings; close it when done. `interactive`: for a person
+    waiting on a page, each request within TELNYX_INTERACTIVE_BUDGET seconds."""
     from django.conf import settings
 
     return TelnyxClient(
@@ -383,4 +358,5 @@ def get_client() -> TelnyxClient:
         timeout=settings.TELNYX_TIMEOUT,
         max_retries=settings.TELNYX_MAX_RETRIES,
         pool_size=settings.TELNYX_SYNC_CONCURRENCY,
+        budget=getattr(settings, "TELNYX_INTERACTIVE_BUDGET", 8.0) if interactive else None,
     )
