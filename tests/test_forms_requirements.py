@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from orders.forms import RequirementsForm, requirement_field_name
 from orders.models import RequirementDefinition
-from orders.selectors import RequirementSummary
+from orders.selectors.order_page import RequirementSummary
 
 REFERENCE = "REF-1"
 
