@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from sandbox.data import build_catalogue, classify, generate, validate_value
+from sandbox.catalogue import build_catalogue, classify, validate_value
+from sandbox.data import generate
 from sandbox.server import Sandbox
 from tests.conftest import SANDBOX_KEY
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sandbox.data import BASE_DATE, parse_iso
+from sandbox.clock import parse_iso
+from sandbox.data import BASE_DATE
 from sandbox.server import Sandbox
 
 
