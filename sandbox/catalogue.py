@@ -1,10 +1,11 @@
 """Telnyx's catalogue of regulatory requirements: a definition per (country, number type, kind),
 the acceptance checks Telnyx applies to a value, and which country and type a number belongs to."""
 
+import random
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sandbox.countries import COUNTRIES, Country
 
@@ -26,7 +27,7 @@ class Kind:
     criteria: dict
 
 
-_ACCEPTED_LOCALLY = "Identical locality as the numbers desired"
+ACCEPTED_LOCALLY = "Identical locality as the numbers desired"
 KINDS = {
     kind.key: kind
     for kind in [
@@ -53,7 +54,7 @@ KINDS = {
             "address_local", 1, "address", "Address within the number's locality",
             "Street, building number, postal code and city of the end user, in the same "
             "locality (area code) as the numbers.", "{address}",
-            {"locality_limit": _ACCEPTED_LOCALLY},
+            {"locality_limit": ACCEPTED_LOCALLY},
         ),
         Kind(
             "address_country", 1, "address", "Address in {country}",
@@ -71,7 +72,7 @@ KINDS = {
             "A utility bill, bank statement or lease showing the end user's address within the "
             "numbers' locality.", "Electricity bill dated within the last three months",
             {"time_limit": "Issued within the last 3 months",
-             "locality_limit": _ACCEPTED_LOCALLY},
+             "locality_limit": ACCEPTED_LOCALLY},
         ),
     ]
 }  # fmt: skip
@@ -164,6 +165,13 @@ def validate_value(definition: dict, value: str) -> str | None:
             datetime.fromisoformat(value)
         except ValueError:
             return f"Must be an ISO 8601 date or date-time, e.g. {definition['example']}."
+    elif field_type == "address":
+        # Telnyx's address ids are int64 numbers, sent as strings.
+        if not re.fullmatch(r"[1-9][0-9]{0,18}", value) or int(value) >= 2**63:
+            return (
+                "Must be the id of an existing address record: a number such as "
+                "1293384261075731499, not a UUID or the address itself."
+            )
     else:
         try:
             valid = str(uuid.UUID(value)) == value.lower()
@@ -172,3 +180,12 @@ def validate_value(definition: dict, value: str) -> str | None:
         if not valid:
             return f"Must be the id (a UUID) of an existing {field_type} record."
     return None
+
+
+def sample_registration(definition: dict, rng: random.Random) -> str:
+    """A registration number: the country's example with fresh digits keeps its format."""
+    return re.sub(r"\d", lambda _: str(rng.randrange(10)), definition["example"])
+
+
+def sample_incorporation_date(rng: random.Random) -> str:
+    return (date(1985, 1, 1) + timedelta(days=rng.randrange(14000))).isoformat()

@@ -10,14 +10,21 @@ here too, because the server's writes must keep the data as consistent as genera
 """
 
 import random
-import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sandbox.catalogue import build_catalogue, kinds_for
+from sandbox import paperwork
+from sandbox.catalogue import (
+    build_catalogue,
+    kinds_for,
+    sample_incorporation_date,
+    sample_registration,
+)
 from sandbox.clock import iso
 from sandbox.countries import COUNTRIES, Range
+from sandbox.paperwork import Paperwork
+from sandbox.places import COMPANIES
 
 BASE_DATE = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 HISTORY_DAYS = 120
@@ -59,10 +66,6 @@ def rollup_order(order: dict, sub_orders: list[dict]) -> None:
 
 # -- generation --------------------------------------------------------------------------------
 
-_COMPANIES = [
-    "ACME", "Northwind", "Globex", "Initech", "Contoso", "Fabrikam", "Umbrella", "Hooli",
-    "Vandelay", "Wonka", "Tyrell", "Soylent", "Stark", "Wayne", "Cyberdyne", "Oceanic",
-]  # fmt: skip
 _REGIONS = ["emea", "amer", "apac", "dach", "nordics", "benelux"]
 _FIRST_NAMES = [
     "Maria", "Jonas", "Aiko", "Lucas", "Sofia", "Liam", "Emma", "Mateo", "Chloé", "Lars",
@@ -79,6 +82,7 @@ class World:
     orders: dict[str, dict] = field(default_factory=dict)
     sub_orders: dict[str, dict] = field(default_factory=dict)
     catalogue: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+    paperwork: Paperwork = field(default_factory=Paperwork)
 
 
 class _Generator:
@@ -120,7 +124,7 @@ class _Generator:
         return self.rng.randint(21, 50)
 
     def reference(self, created: datetime, country: str) -> str:
-        company = self.rng.choice(_COMPANIES)
+        company = self.rng.choice(COMPANIES)
         pattern = self.rng.choices(range(5), weights=[4, 3, 2, 1, 1.3])[0]
         if pattern == 0:
             return f"{company.upper()}-{created.year}-{self.rng.randrange(1, 500):04d}"
@@ -160,16 +164,16 @@ class _Generator:
 
     def value(self, definition: dict, kind: str) -> str:
         if definition["field_type"] in ("address", "document"):
+            # A stand-in that `sandbox.paperwork` replaces with a real id; drawn all the same, so
+            # that every order after it stays as it was before there was paperwork.
             return self.uuid()
         if kind == "customer_type":
             return self.rng.choices(["business", "individual"], weights=[5, 1])[0]
         if kind == "contact_name":
             return f"{self.rng.choice(_FIRST_NAMES)} {self.rng.choice(_LAST_NAMES)}"
         if kind == "incorporation_date":
-            day = date(1985, 1, 1) + timedelta(days=self.rng.randrange(14000))
-            return day.isoformat()
-        # A registration number: the country's example with fresh digits keeps its format.
-        return re.sub(r"\d", lambda _: str(self.rng.randrange(10)), definition["example"])
+            return sample_incorporation_date(self.rng)
+        return sample_registration(definition, self.rng)
 
     def requirement_status(self, sub_status: str) -> str:
         if sub_status == "success":
@@ -306,4 +310,11 @@ def generate(*, orders: int, seed: int, base_date: datetime = BASE_DATE) -> Worl
         for order in made
         for sub_id in order["sub_number_orders_ids"]
     }
+    world.paperwork = paperwork.write(
+        orders=world.orders,
+        sub_orders=world.sub_orders,
+        catalogue=world.catalogue,
+        seed=seed,
+        base_date=base_date,
+    )
     return world

@@ -23,6 +23,10 @@ CONTROL_PREFIX = "/_sandbox"
 # Longer than any client waits; stop() cuts it short.
 TIMEOUT_FAULT_SECONDS = 30.0
 MAX_RECORDED = 10_000
+# Bodies kept parsed in the request log: an upload's would hold its whole file.
+MAX_RECORDED_BODY = 1024 * 1024
+# A 20 MB file, base64-encoded in JSON, and room to spare; larger bodies are not even read.
+MAX_REQUEST_BYTES = 32 * 1024 * 1024
 RATE_LIMIT = 100
 
 
@@ -31,7 +35,7 @@ class RecordedRequest:
     method: str
     path: str  # as sent, without the query string, e.g. "/v2/number_orders"
     query: dict[str, str]
-    body: Any  # the parsed JSON body, None when there was none (or it was not JSON)
+    body: Any  # the parsed JSON body; None when there was none, or not JSON, or over 1 MB
     headers: dict[str, str]  # names lower-cased
     status: int | None = None  # what the sandbox answered; None when it never did
 
@@ -40,17 +44,33 @@ def handle(box: "Sandbox", handler: "Handler") -> None:
     split = urlsplit(handler.path)
     lists = parse_qs(split.query, keep_blank_values=True)
     query = {key: values[-1] for key, values in lists.items()}
-    raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+    length = int(handler.headers.get("Content-Length") or 0)
+    if length > MAX_REQUEST_BYTES:
+        # Read and dropped: a client still sending would not hear the answer.
+        left = length
+        while left and (chunk := handler.rfile.read(min(2**20, left))):
+            left -= len(chunk)
+        raw = b""
+    else:
+        raw = handler.rfile.read(length)
     headers = {name.lower(): value for name, value in handler.headers.items()}
     method, path = handler.command, split.path
     record = None
     if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
-        record = RecordedRequest(method, path, query, parse_json(raw), headers)
+        kept = parse_json(raw) if len(raw) <= MAX_RECORDED_BODY else None
+        record = RecordedRequest(method, path, query, kept, headers)
         with box.lock:
             box.requests.append(record)
             if len(box.requests) > MAX_RECORDED:
                 del box.requests[: MAX_RECORDED // 2]
     try:
+        if length > MAX_REQUEST_BYTES:
+            raise ApiError.one(
+                413,
+                "10015",
+                "Request too large",
+                f"The request body is {length:,} bytes; a document may have at most 20 MB.",
+            )
         if record is not None:
             request = Request(method, path.removeprefix(API_PREFIX), query, raw, headers, lists)
             reply = _api(box, request)
@@ -125,6 +145,7 @@ def _api(box: "Sandbox", request: Request) -> Reply | None:
     if fault == "malformed":
         return Reply(200, b'{"data": {"id": "' + order_id.encode() + b'", "status": "pen')
     with box.lock:
+        box.reviewers.run_due()
         body = route.answer(box, request, *args)
     return body if isinstance(body, Reply) else Reply.json(200, body)
 

@@ -88,6 +88,11 @@ def invalid_value(pointer: str, detail: str) -> dict:
     return error("10015", "Invalid value", detail, pointer=pointer)
 
 
+def missing_field(name: str) -> dict:
+    """The error for a required body field that was not sent."""
+    return error("10004", "Missing required parameter", f"{name} is required.", pointer=f"/{name}")
+
+
 def parse_json(raw: bytes) -> Any:
     try:
         return json.loads(raw) if raw else None

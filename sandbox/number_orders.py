@@ -3,7 +3,7 @@ each number must meet, read and written as Telnyx does."""
 
 from typing import TYPE_CHECKING
 
-from sandbox import catalogue, data
+from sandbox import catalogue
 from sandbox.clock import parse_iso
 from sandbox.messages import ApiError, Request, invalid_value, json_object, lookup
 from sandbox.params import boolean, integer, meta, moment, page
@@ -131,27 +131,42 @@ def list_requirements(box: "Sandbox", request: Request) -> dict:
 def update_order(box: "Sandbox", request: Request, order_id: str) -> dict:
     found = lookup(box.orders, order_id)
     reference, values = _validated_update(box, found, json_object(request.raw))
-    touched = set()
+    touched = write_values(box, open_numbers(found), dict(values), keep_approved=False)
     if reference is not None:
         found["customer_reference"] = reference
-        touched.update(found["sub_number_orders_ids"])
-    for requirement_id, value in values:
-        for number in open_numbers(found):
-            for item in number["regulatory_requirements"]:
-                if item["requirement_id"] == requirement_id:
-                    item["field_value"], item["status"] = value, "pending-approval"
-                    touched.add(number["sub_number_order_id"])
+        for sub_order_id in found["sub_number_orders_ids"]:
+            box.sub_orders[sub_order_id]["customer_reference"] = reference
+            touched.setdefault(sub_order_id, set())
     stamp = box.stamp()
-    for number in found["phone_numbers"]:
-        data.rollup_number(number)
-    for sub_order_id in touched:
-        touched_sub_order = box.sub_orders[sub_order_id]
-        if reference is not None:
-            touched_sub_order["customer_reference"] = reference
-        data.rollup_sub_order(touched_sub_order, box.numbers_of(touched_sub_order))
-        touched_sub_order["updated_at"] = stamp
+    submitted(box, touched, stamp)
     box.rollup(found, stamp)
     return {"data": found}
+
+
+def write_values(box: "Sandbox", numbers: list[dict], values: dict[str, str], *,
+                 keep_approved: bool) -> dict[str, set[str]]:  # fmt: skip
+    """Sets requirement id -> value on these numbers, each pending approval again (but for those
+    already approved, when `keep_approved`); answers the requirement ids written per sub order.
+    A document a value refers to is linked, and so never deleted."""
+    touched: dict[str, set[str]] = {}
+    for number in numbers:
+        for item in number["regulatory_requirements"]:
+            value = values.get(item["requirement_id"])
+            if value is None or (keep_approved and item["status"] == "approved"):
+                continue
+            item["field_value"], item["status"] = value, "pending-approval"
+            touched.setdefault(number["sub_number_order_id"], set()).add(item["requirement_id"])
+            if item["field_type"] == "document":
+                box.linked_documents.add(value)
+    return touched
+
+
+def submitted(box: "Sandbox", touched: dict[str, set[str]], stamp: str) -> None:
+    """After values were written: the touched sub orders' flags and dates, and a review of the
+    values to come."""
+    for sub_order_id, requirement_ids in touched.items():
+        box.settle(box.sub_orders[sub_order_id], stamp)
+        box.reviewers.values_submitted(sub_order_id, requirement_ids)
 
 
 def _validated_update(box: "Sandbox", found: dict, body: dict) -> tuple[str | None, list]:
@@ -188,7 +203,10 @@ def _validated_update(box: "Sandbox", found: dict, body: dict) -> tuple[str | No
         if not isinstance(value, str):
             problems.append(invalid_value(f"{pointer}/field_value", "Must be a string."))
             continue
-        reason = catalogue.validate_value(box.definitions[requirement_id], value)
+        definition = box.definitions[requirement_id]
+        reason = catalogue.validate_value(definition, value) or _unknown_record(
+            box, definition, value
+        )
         if reason:
             problems.append(invalid_value(f"{pointer}/field_value", reason))
             continue
@@ -196,6 +214,18 @@ def _validated_update(box: "Sandbox", found: dict, body: dict) -> tuple[str | No
     if problems:
         raise ApiError(422, problems)
     return reference, values
+
+
+def _unknown_record(box: "Sandbox", definition: dict, value: str) -> str | None:
+    """Why an address or document value refers to nothing, or None."""
+    if definition["field_type"] == "address" and value not in box.addresses:
+        return f"No address with id {value} exists."
+    if definition["field_type"] == "document" and value not in box.documents:
+        return (
+            f"No document with id {value} exists (an upload that no requirement value refers to "
+            "is deleted after 30 minutes)."
+        )
+    return None
 
 
 def cancel_sub_order(box: "Sandbox", request: Request, sub_order_id: str) -> dict:

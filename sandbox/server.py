@@ -15,16 +15,32 @@ never leak in here.
 
 import random
 import threading
+import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sandbox import data, number_orders, webhooks
-from sandbox.clock import iso
+from sandbox import (
+    addresses,
+    comments,
+    data,
+    documents,
+    number_orders,
+    requirement_groups,
+    webhooks,
+)
+from sandbox.clock import Clock, iso
 from sandbox.faults import Faults
 from sandbox.http import RecordedRequest, Server
+from sandbox.review import Reviewers
 from sandbox.routes import API_PREFIX, Router
 
-ROUTER = Router(number_orders.ROUTES)
+ROUTER = Router(
+    number_orders.ROUTES
+    + addresses.ROUTES
+    + documents.ROUTES
+    + requirement_groups.ROUTES
+    + comments.ROUTES
+)
 # How long stop() may wait for the serving loop to notice (tests stop a sandbox per test).
 POLL_SECONDS = 0.02
 
@@ -57,6 +73,17 @@ class Sandbox:
         self.definitions = {d["id"]: d for defs in self.catalogue.values() for d in defs}
         # phone number id -> its entry in its order
         self.numbers = {n["id"]: n for o in self.orders.values() for n in o["phone_numbers"]}
+        paperwork = world.paperwork
+        self.addresses: dict[str, dict] = paperwork.addresses
+        self.documents: dict[str, dict] = paperwork.documents
+        self.files: dict[str, bytes] = paperwork.files  # document id -> content
+        self.denials: dict[str, str] = paperwork.denials  # document id -> why it was denied
+        self.requirement_groups: dict[str, dict] = paperwork.requirement_groups
+        self.comments: dict[str, dict] = paperwork.comments
+        # Documents a requirement value refers to (or did): they are never deleted.
+        self.linked_documents = set(self.documents)
+        self.clock = Clock()
+        self.reviewers = Reviewers(self)
         self.faults = Faults(latency=latency, error_rate=error_rate)
         self.requests: list[RecordedRequest] = []
         self.router = ROUTER
@@ -146,21 +173,34 @@ class Sandbox:
             self._webhooks.stop()
 
     def _advance(self) -> None:
-        """Every `advance_every` seconds the oldest pending order completes."""
+        """Every `advance_every` seconds the oldest pending order completes (and the reviewers
+        do what has fallen due)."""
         while not self.stopping.wait(self.advance_every):
             with self.lock:
+                self.reviewers.run_due()
                 pending = [o for o in self.orders.values() if o["status"] == "pending"]
                 if pending:
                     oldest = min(pending, key=lambda order: (order["created_at"], order["id"]))
                     self.complete_order(oldest["id"])
 
+    def advance_clock(self, by: timedelta) -> str:
+        """Moves the sandbox's clock forward and lets the reviewers catch up: half an hour
+        passes at once. Answers the new time."""
+        with self.lock:
+            self.clock.advance(by)
+            self.reviewers.run_due()
+            return iso(self.clock.now())
+
     # -- what every write needs ----------------------------------------------------------------
 
     def stamp(self) -> str:
         """A write's updated_at: now, yet always later than every earlier one."""
-        now = max(datetime.now(UTC), self._last_write + timedelta(microseconds=1))
+        now = max(self.clock.now(), self._last_write + timedelta(microseconds=1))
         self._last_write = now
         return iso(now)
+
+    def new_id(self) -> str:
+        return str(uuid.uuid4())
 
     def numbers_of(self, sub_order: dict) -> list[dict]:
         order = self.orders[sub_order["order_request_id"]]
@@ -175,6 +215,15 @@ class Sandbox:
         order["updated_at"] = stamp
         if was == "pending" and order["status"] != "pending" and self._webhooks:
             self._webhooks.send("number_order.complete", order)
+
+    def settle(self, sub_order: dict, stamp: str) -> None:
+        """After a write to a sub order or its numbers: their flags and dates, and the order's."""
+        numbers = self.numbers_of(sub_order)
+        for number in numbers:
+            data.rollup_number(number)
+        data.rollup_sub_order(sub_order, numbers)
+        sub_order["updated_at"] = stamp
+        self.rollup(self.orders[sub_order["order_request_id"]], stamp)
 
     def complete_order(self, order_id: str) -> dict:
         """Telnyx fulfils a pending order: its pending sub orders and numbers succeed (their

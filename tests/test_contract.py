@@ -15,7 +15,6 @@ from sandbox.server import Sandbox
 
 SPEC = Path(__file__).resolve().parents[2] / "shared/telnyx/number-orders.openapi.yml"
 KEY = "contract-key"
-ANY_UUID = "6d3c2f8e-7a51-4c0b-9d1e-2f4a5b6c7d8e"
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +92,7 @@ def test_order_update_and_its_refusal_match_the_spec(openapi, box, api):
     good = {
         "customer_reference": "ACME-2026-0001",
         "regulatory_requirements": [
-            {"requirement_id": item["requirement_id"], "field_value": ANY_UUID}
+            {"requirement_id": item["requirement_id"], "field_value": next(iter(box.addresses))}
         ],
     }
     _checked(openapi, api.patch(f"{box.url}/number_orders/{order['id']}", json=good), 200)
@@ -191,7 +190,7 @@ def test_every_client_request_matches_the_spec(openapi, box):
             order["id"],
             customer_reference="northwind/emea/17",
             regulatory_requirements=[
-                {"requirement_id": item["requirement_id"], "field_value": ANY_UUID}
+                {"requirement_id": item["requirement_id"], "field_value": next(iter(box.documents))}
             ],
         )
         client.list_sub_number_orders(

@@ -389,7 +389,7 @@ def test_patch_sets_the_value_on_every_number_of_the_order_and_moves_updated_at(
     order, item = _pending_order_with(sandbox, "address")
     requirement_id = item["requirement_id"]
     before = order["updated_at"]
-    value = "6d3c2f8e-7a51-4c0b-9d1e-2f4a5b6c7d8e"
+    value = next(iter(sandbox.addresses))
     response = api.patch(
         f"/number_orders/{order['id']}",
         json={
