@@ -62,12 +62,13 @@ def list_addresses(box: "Sandbox", request: Request) -> dict:
     if sort.removeprefix("-") not in SORTS:
         raise bad_parameter("sort", "sort is one of " + ", ".join(SORTS) + ", or one with a '-'.")
     key = sort.removeprefix("-")
-    found.sort(key=lambda a: (a[key].casefold(), a["id"]), reverse=sort.startswith("-"))
+    found.sort(key=lambda a: (a[key].lower(), a["id"]), reverse=sort.startswith("-"))
     return page(query, found)
 
 
 def _matches(text: str, wanted: str, exact: bool) -> bool:
-    return text == wanted if exact else wanted.casefold() in text.casefold()
+    # Like a database's case-insensitive match: "STRASSE" does not find "Straße".
+    return text == wanted if exact else wanted.lower() in text.lower()
 
 
 def _flag(query: dict, parameter: str) -> bool:

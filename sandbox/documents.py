@@ -26,8 +26,8 @@ def list_documents(box: "Sandbox", request: Request) -> dict:
     query = request.query
     found = list(box.documents.values())
     if "filter[filename][contains]" in query:
-        part = query["filter[filename][contains]"].casefold()
-        found = [d for d in found if part in d["filename"].casefold()]
+        part = query["filter[filename][contains]"].lower()
+        found = [d for d in found if part in d["filename"].lower()]
     if "filter[customer_reference][eq]" in query:
         reference = query["filter[customer_reference][eq]"]
         found = [d for d in found if d["customer_reference"] == reference]
