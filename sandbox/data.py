@@ -298,7 +298,8 @@ class _Generator:
 
 
 def generate(*, orders: int, seed: int, base_date: datetime = BASE_DATE) -> World:
-    """`orders` number orders with their sub orders, newest first, all derived from `seed`."""
+    """`orders` number orders with their sub orders, newest first, all derived from `seed`, and
+    the paperwork (addresses, documents, requirement groups, comments) their values refer to."""
     generator = _Generator(seed, base_date)
     world = World(catalogue=generator.catalogue)
     made = [generator.order(status, world) for status in generator.statuses(orders)]

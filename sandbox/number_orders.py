@@ -143,8 +143,9 @@ def update_order(box: "Sandbox", request: Request, order_id: str) -> dict:
     return {"data": found}
 
 
-def write_values(box: "Sandbox", numbers: list[dict], values: dict[str, str], *,
-                 keep_approved: bool) -> dict[str, set[str]]:  # fmt: skip
+def write_values(
+    box: "Sandbox", numbers: list[dict], values: dict[str, str], *, keep_approved: bool
+) -> dict[str, set[str]]:
     """Sets requirement id -> value on these numbers, each pending approval again (but for those
     already approved, when `keep_approved`); answers the requirement ids written per sub order.
     A document a value refers to is linked, and so never deleted."""

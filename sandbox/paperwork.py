@@ -82,8 +82,16 @@ class _Writer:
 
     # -- addresses -------------------------------------------------------------------------------
 
-    def address(self, country: str, locality: Locality, party: _Party, *, created: datetime,
-                reference: str = "", postal_code: str = "") -> str:  # fmt: skip
+    def address(
+        self,
+        country: str,
+        locality: Locality,
+        party: _Party,
+        *,
+        created: datetime,
+        reference: str = "",
+        postal_code: str = "",
+    ) -> str:
         place = PLACES[country]
         while (address_id := str(self.rng.randrange(10**18, 2**63))) in self.made.addresses:
             pass
@@ -137,8 +145,9 @@ class _Writer:
 
     # -- documents -------------------------------------------------------------------------------
 
-    def document(self, kind: str, status: str, party: _Party, *, created: datetime,
-                 reference: str) -> str:  # fmt: skip
+    def document(
+        self, kind: str, status: str, party: _Party, *, created: datetime, reference: str
+    ) -> str:
         document_id = self.uuid()
         slug = re.sub(r"[^a-z0-9]+", "-", f"{party.first_name} {party.last_name}".lower())
         if kind == "identity_document" and self.rng.random() < 0.4:
@@ -150,8 +159,14 @@ class _Writer:
                 else self.rng.choice(["Electricity bill", "Bank statement", "Lease agreement"])
             )
             filename = f"{title.lower().replace(' ', '-')}-{slug}.pdf"
-            content = files.pdf([title, f"{party.first_name} {party.last_name}",
-                                 party.business_name, f"Issued {created:%Y-%m-%d}"])  # fmt: skip
+            content = files.pdf(
+                [
+                    title,
+                    f"{party.first_name} {party.last_name}",
+                    party.business_name,
+                    f"Issued {created:%Y-%m-%d}",
+                ]
+            )
         self.made.documents[document_id] = records.document(
             document_id,
             filename=filename,
@@ -196,9 +211,10 @@ class _Writer:
         declines = []
         for definition, kind in zip(definitions, kinds, strict=True):
             first = next(
-                i for i in numbers[0]["regulatory_requirements"]
+                i
+                for i in numbers[0]["regulatory_requirements"]
                 if i["requirement_id"] == definition["id"]
-            )  # fmt: skip
+            )
             value, verdict = first["field_value"], first["status"]
             if not value:
                 continue
@@ -255,19 +271,19 @@ class _Writer:
         context = _Context(country, locality, party, created, f"{party.business_name} – {locality}")
         stamp, expires = iso(created), iso(created + timedelta(days=365))
         definitions = self.catalogue[country, number_type]
+        kinds = kinds_for(COUNTRIES[country], number_type)
+        documents = [i for i, d in enumerate(definitions) if d["field_type"] == "document"]
+        # A declined group: reviewers turned down its document (or else its last value).
+        declined_at = (documents or [len(definitions) - 1])[0] if status == "declined" else None
         values, problem = [], ""
-        for definition, kind in zip(
-            definitions, kinds_for(COUNTRIES[country], number_type), strict=True
-        ):
+        for index, (definition, kind) in enumerate(zip(definitions, kinds, strict=True)):
             verdict = "approved"
-            if status == "pending-approval" and definition["field_type"] == "document":
-                verdict = "pending-approval"
-            last = definition is definitions[-1]
-            if status == "declined" and not problem and (definition["field_type"] == "document"
-                                                         or last):  # fmt: skip
+            if index == declined_at:
                 verdict = "declined"
+            elif status == "pending-approval" and index in documents:
+                verdict = "pending-approval"
             value, reason = self.group_value(context, definition, kind.key, verdict)
-            if verdict == "declined":
+            if reason:
                 problem = verdicts.declined_comment(definition["label"], reason)
             values.append(
                 records.group_value(definition, value, verdict, created=stamp, expires=expires)
@@ -319,8 +335,9 @@ class _Writer:
                 self.address(country, locality, self.party(place), created=when)
 
 
-def write(*, orders: dict, sub_orders: dict, catalogue: dict, seed: int,
-          base_date: datetime) -> Paperwork:  # fmt: skip
+def write(
+    *, orders: dict, sub_orders: dict, catalogue: dict, seed: int, base_date: datetime
+) -> Paperwork:
     """The paperwork for these orders; their address and document values are set to its ids."""
     writer = _Writer(catalogue, seed, base_date)
     numbers: dict[str, list[dict]] = {}

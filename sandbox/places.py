@@ -1,6 +1,7 @@
 """What addresses look like in each country the sandbox sells regulated numbers in: localities
 (those of the number ranges, and a few more) with real postal codes, street names, how a street
-address is written, company forms and the names people have there."""
+address is written, company forms and the names people have there; and the companies that
+customer references and end users are named after."""
 
 import re
 from dataclasses import dataclass

@@ -108,6 +108,7 @@ class Reviewers:
             item["status"] = "declined" if reason else "approved"
         if reason:
             self._comment(sub_order_id, verdicts.declined_comment(definition["label"], reason))
+        if reason and self._open_pending(sub_order):
             deadline = self.box.clock.now() + data.DEADLINE
             self._set_deadline(sub_order, deadline, verdicts.deadline_comment(deadline))
         self.box.settle(sub_order, self.box.stamp())

@@ -1,13 +1,18 @@
-"""A stateful fake of Telnyx's number-order API, over real HTTP on loopback.
+"""A stateful fake of the Telnyx API the dashboard uses, over real HTTP on loopback.
 
-`Sandbox` answers exactly Telnyx's JSON (see `sandbox.data` for the records), keeps every write,
-and can misbehave on demand through `box.faults` (or `POST /_sandbox/faults` from another
-process): added latency, random 500s, bursts of 429s and per-order timeouts, 500s, 404s or
-malformed bodies. Every API request is recorded in `box.requests` for the contract tests.
+`Sandbox` answers exactly Telnyx's JSON for number orders, sub orders and their phone numbers
+(see `sandbox.data`), and for the paperwork behind requirement values: addresses, documents,
+requirement groups and comments (see `sandbox.paperwork`). It keeps every write, and can
+misbehave on demand through `box.faults` (or `POST /_sandbox/faults` from another process): added
+latency, random 500s, bursts of 429s and per-order timeouts, 500s, 404s or malformed bodies. Every
+API request is recorded in `box.requests` for the contract tests.
 
 Orders also move on their own: `complete_order()` (or every `advance_every` seconds, the oldest
 pending order) fulfils one, and an order leaving `pending` is announced to `webhook_url` with a
-signed `number_order.complete` event (see `sandbox.webhooks`).
+signed `number_order.complete` event (see `sandbox.webhooks`). Telnyx's reviewers work on the
+sandbox's clock (see `sandbox.review`), which `advance_clock()` (or `POST /_sandbox/clock`) moves
+forward: uploads are verified or denied, unlinked ones deleted, written values approved or
+declined.
 
 Only the standard library (and `cryptography` for the signatures): the dashboard's code must
 never leak in here.

@@ -112,8 +112,10 @@ def test_a_demo_sized_world_has_a_few_hundred_plausible_addresses_in_every_count
     assert {a["country_code"] for a in addresses} == set(PLACES)
     for address in addresses:
         assert address["id"].isdigit() and 10**18 <= int(address["id"]) < 2**63
-        assert all(address[key] for key in ("first_name", "last_name", "business_name",
-                                              "street_address", "locality"))  # fmt: skip
+        assert all(
+            address[key]
+            for key in ("first_name", "last_name", "business_name", "street_address", "locality")
+        )
         place = PLACES[address["country_code"]]
         assert place.locality(address["locality"]) is not None
     accepted = [a for a in addresses if place_accepts(a)]
@@ -158,14 +160,16 @@ def test_addresses_filter_by_customer_reference_and_street(api, sandbox):
         assert response.status_code == 200, response.text
         return {a["id"] for a in response.json()["data"]}
 
-    reference = next(a["customer_reference"] for a in sandbox.addresses.values()
-                     if len(a["customer_reference"]) > 6)  # fmt: skip
+    reference = next(
+        a["customer_reference"]
+        for a in sandbox.addresses.values()
+        if len(a["customer_reference"]) > 6
+    )
     exact = {i for i, a in sandbox.addresses.items() if a["customer_reference"] == reference}
     part = reference[2:6]
     containing = {
-        i for i, a in sandbox.addresses.items()
-        if part.lower() in a["customer_reference"].lower()
-    }  # fmt: skip
+        i for i, a in sandbox.addresses.items() if part.lower() in a["customer_reference"].lower()
+    }
     assert ids(**{"filter[customer_reference][eq]": reference}) == exact
     assert ids(**{"filter[customer_reference][contains]": part.upper()}) == containing
     assert ids(**{"filter[customer_reference]": part}) == containing
@@ -205,8 +209,12 @@ def test_address_missing_required_fields_is_422_with_a_pointer_each(api, sandbox
     response = api.post("/addresses", json={"first_name": "Anna", "business_name": "  "})
     assert response.status_code == 422
     assert pointers(response) == [
-        "/last_name", "/business_name", "/street_address", "/locality", "/country_code",
-    ]  # fmt: skip
+        "/last_name",
+        "/business_name",
+        "/street_address",
+        "/locality",
+        "/country_code",
+    ]
     assert {e["code"] for e in errors(response)} == {"10004"}
     assert sandbox.addresses == before
 
@@ -365,7 +373,7 @@ def test_documents_list_newest_first_and_filter_by_name_reference_and_date(api, 
             ("Invoice-1.pdf", "REF A"),
             ("lease.pdf", "REF B"),
             ("invoice-2.pdf", "REF C"),
-        ]  # fmt: skip
+        ]
     ]
 
     def names(**params) -> list[str]:

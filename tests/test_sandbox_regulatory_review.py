@@ -50,8 +50,11 @@ def items_of(box, sub_order: dict, requirement_id: str) -> list[dict]:
 
 
 def write(api, order: dict, item: dict, value: str) -> requests.Response:
-    body = {"regulatory_requirements": [{"requirement_id": item["requirement_id"],
-                                         "field_value": value}]}  # fmt: skip
+    body = {
+        "regulatory_requirements": [
+            {"requirement_id": item["requirement_id"], "field_value": value}
+        ]
+    }
     return api.patch(f"/number_orders/{order['id']}", json=body)
 
 
@@ -91,8 +94,9 @@ def new_address(api, sub_order: dict, locality: str) -> str:
         ("document", "1293384261075731499", "UUID"),
     ],
 )
-def test_a_value_that_refers_to_no_record_is_422_pointing_at_it(api, sandbox, field_type, value,
-                                                                words):  # fmt: skip
+def test_a_value_that_refers_to_no_record_is_422_pointing_at_it(
+    api, sandbox, field_type, value, words
+):
     order, _, item = pending_value(sandbox, field_type)
     response = write(api, order, item, value)
     assert response.status_code == 422
@@ -105,10 +109,10 @@ def test_an_existing_address_id_is_taken_pending_approval(api, sandbox):
     order, sub_order, item = pending_value(sandbox, "address")
     address_id = next(iter(sandbox.addresses))
     assert write(api, order, item, address_id).status_code == 200
-    assert {(i["field_value"], i["status"]) for i in items_of(sandbox, sub_order,
-                                                               item["requirement_id"])} == {
-        (address_id, "pending-approval")
-    }  # fmt: skip
+    assert {
+        (i["field_value"], i["status"])
+        for i in items_of(sandbox, sub_order, item["requirement_id"])
+    } == {(address_id, "pending-approval")}
 
 
 def test_a_document_a_value_refers_to_is_never_deleted(api, sandbox):
@@ -157,8 +161,12 @@ def test_a_declined_value_gets_a_reviewers_comment_naming_it_and_a_new_deadline(
     moved_to = parse_iso(sandbox.advance_clock(timedelta(minutes=6)))
     again = api.get(f"/number_orders/{order['id']}").json()["data"]
     numbers = [n for n in again["phone_numbers"] if n["sub_number_order_id"] == sub_order["id"]]
-    items = [i for n in numbers for i in n["regulatory_requirements"]
-             if i["requirement_id"] == item["requirement_id"]]  # fmt: skip
+    items = [
+        i
+        for n in numbers
+        for i in n["regulatory_requirements"]
+        if i["requirement_id"] == item["requirement_id"]
+    ]
     assert {i["status"] for i in items} == {"declined"}
     assert {n["requirements_status"] for n in numbers} == {"requirement-info-exception"}
     for n in numbers:
@@ -216,8 +224,9 @@ def test_groups_are_a_bare_list_with_filters(api, sandbox):
     approved = api.get("/requirement_groups", params={"filter[status]": "approved"}).json()
     assert approved and {g["status"] for g in approved} == {"approved"}
     reference = swiss[0]["customer_reference"]
-    by_reference = api.get("/requirement_groups",
-                           params={"filter[customer_reference]": reference}).json()  # fmt: skip
+    by_reference = api.get(
+        "/requirement_groups", params={"filter[customer_reference]": reference}
+    ).json()
     assert [g["id"] for g in by_reference] == [swiss[0]["id"]]
     assert api.get("/requirement_groups", params={"filter[status]": "great"}).status_code == 400
 
@@ -238,11 +247,14 @@ def pending_sub_order_with_group(box, status: str = "approved") -> tuple[dict, d
     fitting = []
     for sub_order in box.sub_orders.values():
         group = next(
-            (g for g in box.requirement_groups.values()
-             if (g["country_code"], g["phone_number_type"], g["status"])
-             == (sub_order["country_code"], sub_order["phone_number_type"], status)),
+            (
+                g
+                for g in box.requirement_groups.values()
+                if (g["country_code"], g["phone_number_type"], g["status"])
+                == (sub_order["country_code"], sub_order["phone_number_type"], status)
+            ),
             None,
-        )  # fmt: skip
+        )
         if sub_order["status"] == "pending" and group:
             fitting.append((sub_order["phone_numbers_count"], sub_order, group))
     assert fitting, f"no pending sub order that a {status} group fits"
@@ -254,9 +266,10 @@ def test_attaching_a_group_fills_in_only_the_values_not_yet_approved(api, sandbo
     sub_order, group = pending_sub_order_with_group(sandbox)
     order = sandbox.orders[sub_order["order_request_id"]]
     registration = next(
-        item for item in sandbox.numbers_of(sub_order)[0]["regulatory_requirements"]
+        item
+        for item in sandbox.numbers_of(sub_order)[0]["regulatory_requirements"]
         if sandbox.definitions[item["requirement_id"]]["label"] == "Business registration number"
-    )  # fmt: skip
+    )
     ours = sandbox.definitions[registration["requirement_id"]]["example"]
     assert write(api, order, registration, ours).status_code == 200
     sandbox.advance_clock(timedelta(minutes=6))  # reviewed: approved
@@ -301,31 +314,48 @@ def test_attaching_a_group_to_one_number_changes_only_that_number(api, sandbox):
     assert response.status_code == 200, response.text
     assert response.json()["data"]["id"] == first["id"]
     values = {v["requirement_id"]: v["field_value"] for v in group["regulatory_requirements"]}
-    assert {i["requirement_id"]: i["field_value"] for i in first["regulatory_requirements"]
-            if i["status"] == "pending-approval"} == {
-        k: v for k, v in values.items()
-        if any(i["requirement_id"] == k and i["status"] == "pending-approval"
-               for i in first["regulatory_requirements"])
-    }  # fmt: skip
+    assert {
+        i["requirement_id"]: i["field_value"]
+        for i in first["regulatory_requirements"]
+        if i["status"] == "pending-approval"
+    } == {
+        k: v
+        for k, v in values.items()
+        if any(
+            i["requirement_id"] == k and i["status"] == "pending-approval"
+            for i in first["regulatory_requirements"]
+        )
+    }
     assert [n["regulatory_requirements"] for n in others] == before
 
 
 def test_attach_refusals(api, sandbox):
     sub_order, group = pending_sub_order_with_group(sandbox)
     path = f"/sub_number_orders/{sub_order['id']}/requirement_group"
-    other = next(g for g in sandbox.requirement_groups.values()
-                 if g["country_code"] != sub_order["country_code"])  # fmt: skip
+    other = next(
+        g
+        for g in sandbox.requirement_groups.values()
+        if g["country_code"] != sub_order["country_code"]
+    )
     declined_for, declined = pending_sub_order_with_group(sandbox, "declined")
     done = next(s for s in sandbox.sub_orders.values() if s["status"] != "pending")
     cases = [
         (path, {}, "/requirement_group_id", "required"),
         (path, {"requirement_group_id": UNKNOWN}, "/requirement_group_id", "No requirement"),
         (path, {"requirement_group_id": other["id"]}, "/requirement_group_id", "numbers"),
-        (f"/sub_number_orders/{declined_for['id']}/requirement_group",
-         {"requirement_group_id": declined["id"]}, "/requirement_group_id", "declined"),
-        (f"/sub_number_orders/{done['id']}/requirement_group",
-         {"requirement_group_id": group["id"]}, "/status", "pending"),
-    ]  # fmt: skip
+        (
+            f"/sub_number_orders/{declined_for['id']}/requirement_group",
+            {"requirement_group_id": declined["id"]},
+            "/requirement_group_id",
+            "declined",
+        ),
+        (
+            f"/sub_number_orders/{done['id']}/requirement_group",
+            {"requirement_group_id": group["id"]},
+            "/status",
+            "pending",
+        ),
+    ]
     for url, body, pointer, words in cases:
         response = api.post(url, json=body)
         assert response.status_code == 422, (url, body)
@@ -339,14 +369,19 @@ def test_attach_refusals(api, sandbox):
 
 
 def test_a_thread_is_oldest_first_and_needs_both_filters(api, sandbox):
-    record_id = next(c["comment_record_id"] for c in sandbox.comments.values()
-                     if c["comment_record_type"] == "sub_number_order")  # fmt: skip
+    record_id = next(
+        c["comment_record_id"]
+        for c in sandbox.comments.values()
+        if c["comment_record_type"] == "sub_number_order"
+    )
     comments = thread(api, record_id)
     assert len(comments) >= 2
     assert [c["created_at"] for c in comments] == sorted(c["created_at"] for c in comments)
     for missing in ("filter[comment_record_type]", "filter[comment_record_id]"):
-        query = {"filter[comment_record_type]": "sub_number_order",
-                 "filter[comment_record_id]": record_id}  # fmt: skip
+        query = {
+            "filter[comment_record_type]": "sub_number_order",
+            "filter[comment_record_id]": record_id,
+        }
         del query[missing]
         response = api.get(THREAD, params=query)
         assert response.status_code == 400
@@ -356,8 +391,11 @@ def test_a_thread_is_oldest_first_and_needs_both_filters(api, sandbox):
 
 def test_a_comment_is_written_by_the_user_unread_and_marked_read_once(api, sandbox):
     sub_order = next(iter(sandbox.sub_orders.values()))
-    body = {"body": " Which bill do you need? ", "comment_record_type": "sub_number_order",
-            "comment_record_id": sub_order["id"]}  # fmt: skip
+    body = {
+        "body": " Which bill do you need? ",
+        "comment_record_type": "sub_number_order",
+        "comment_record_id": sub_order["id"],
+    }
     response = api.post(THREAD, json=body)
     assert response.status_code == 200, response.text
     comment = response.json()["data"]
@@ -376,12 +414,16 @@ def test_a_comment_is_written_by_the_user_unread_and_marked_read_once(api, sandb
     "body, pointers_expected",
     [
         ({}, ["/body", "/comment_record_type", "/comment_record_id"]),
-        ({"body": " ", "comment_record_type": "order", "comment_record_id": UNKNOWN},
-         ["/body", "/comment_record_type"]),
-        ({"body": "Hi", "comment_record_type": "sub_number_order", "comment_record_id": UNKNOWN},
-         ["/comment_record_id"]),
+        (
+            {"body": " ", "comment_record_type": "order", "comment_record_id": UNKNOWN},
+            ["/body", "/comment_record_type"],
+        ),
+        (
+            {"body": "Hi", "comment_record_type": "sub_number_order", "comment_record_id": UNKNOWN},
+            ["/comment_record_id"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_comment_refused_points_at_each_field(api, sandbox, body, pointers_expected):
     count = len(sandbox.comments)
     response = api.post(THREAD, json=body)
@@ -415,11 +457,15 @@ def test_asking_for_more_time_gets_an_extension_from_the_reviewers(api, sandbox)
 def test_order_faults_reach_its_sub_orders_threads_and_group_attach(api, sandbox):
     sub_order, group = pending_sub_order_with_group(sandbox)
     sandbox.faults.order_faults[sub_order["order_request_id"]] = "500"
-    attach = api.post(f"/sub_number_orders/{sub_order['id']}/requirement_group",
-                      json={"requirement_group_id": group["id"]})  # fmt: skip
+    attach = api.post(
+        f"/sub_number_orders/{sub_order['id']}/requirement_group",
+        json={"requirement_group_id": group["id"]},
+    )
     assert attach.status_code == 500 and errors(attach)[0]["code"] == "10007"
-    query = {"filter[comment_record_type]": "sub_number_order",
-             "filter[comment_record_id]": sub_order["id"]}  # fmt: skip
+    query = {
+        "filter[comment_record_type]": "sub_number_order",
+        "filter[comment_record_id]": sub_order["id"],
+    }
     assert api.get(THREAD, params=query).status_code == 500
 
 

@@ -16,7 +16,10 @@ def _base_date(text: str) -> datetime:
 
 
 class Command(BaseCommand):
-    help = "Serves the fake Telnyx API (number orders) in the foreground until Ctrl-C."
+    help = (
+        "Serves the fake Telnyx API (number orders, addresses, documents, requirement groups, "
+        "comments) in the foreground until Ctrl-C."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
