@@ -222,6 +222,11 @@ class AuditEntry(models.Model):
         UPDATE = "update", "Fix requirements"
         CANCEL = "cancel", "Cancel sub order"
         REFRESH = "refresh", "Refresh from Telnyx"
+        ADDRESS_CREATE = "address_create", "Create an address"
+        DOCUMENT_UPLOAD = "document_upload", "Upload a document"
+        GROUP_ATTACH = "group_attach", "Attach a requirement group"
+        COMMENT_POST = "comment_post", "Comment to Telnyx"
+        COMMENT_READ = "comment_read", "Mark comments read"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(
