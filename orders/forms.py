@@ -238,6 +238,15 @@ class _IdField(_KeepsCurrent, forms.UUIDField):
     pass
 
 
+# Telnyx numbers addresses (int64 written as a string); documents are UUIDs.
+ADDRESS_ID = r"^[1-9][0-9]{0,18}$"
+
+
+class _AddressIdField(_KeepsCurrent, forms.RegexField):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(ADDRESS_ID, strip=True, **kwargs)
+
+
 class _DateField(_KeepsCurrent, forms.DateField):
     pass
 
@@ -293,16 +302,23 @@ def _requirement_field(summary: RequirementSummary) -> forms.Field:
         criteria = {}
     current = summary.current_value
     common = {"label": summary.label, "required": False}
-    if summary.field_type in (FieldType.ADDRESS, FieldType.DOCUMENT):
+    if summary.field_type == FieldType.ADDRESS:
+        return _AddressIdField(
+            initial=current or None,
+            error_messages={"invalid": "Enter the id of an address record (digits only)."},
+            widget=forms.TextInput(
+                attrs={"placeholder": "1293384261075731499", "spellcheck": "false"}
+            ),
+            **common,
+        )
+    if summary.field_type == FieldType.DOCUMENT:
         try:
             initial = UUID(current) if current else None
         except ValueError:
             initial = None
         return _IdField(
             initial=initial,
-            error_messages={
-                "invalid": f"Enter the id of the {summary.field_type} record (a UUID)."
-            },
+            error_messages={"invalid": "Enter the id of a document record (a UUID)."},
             widget=forms.TextInput(
                 attrs={"placeholder": "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", "spellcheck": "false"}
             ),

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from sandbox.data import iso
+from sandbox.clock import iso
 
 MAX_ATTEMPTS = 5
 DELIVERY_TIMEOUT = 5.0

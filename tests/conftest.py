@@ -16,7 +16,7 @@ from orders.models import (
     RequirementValue,
     SubOrder,
 )
-from tests.helpers import FAKE_TELNYX, SANDBOX_KEY, WebhookSigner
+from tests.helpers import FAKE_TELNYX, SANDBOX_KEY, Api, WebhookSigner
 
 
 def _user(username: str, group: str | None = None, **extra) -> User:
@@ -302,3 +302,10 @@ def webhook_sandbox(live_server, settings):
     settings.TELNYX_PUBLIC_KEY = box.public_key_b64
     yield box
     box.stop()
+
+
+@pytest.fixture
+def api(sandbox):
+    """A session on the sandbox's API that authenticates as the dashboard does."""
+    with Api(sandbox) as session:
+        yield session

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from orders.models import AuditOutcome, Order, SubOrder
 from orders.selectors.order_page import RequirementSummary, order_detail, requirement_summaries
+from sandbox import files
 
 SANDBOX_KEY = "test-sandbox-key"
 FAKE_TELNYX = "https://telnyx.invalid/v2"
@@ -268,3 +269,46 @@ def sandbox_pending_requirement(box, field_type: str) -> tuple[dict, dict]:
 def patches(sandbox) -> list:
     """The PATCH requests the sandbox received."""
     return [request for request in sandbox.requests if request.method == "PATCH"]
+
+
+# -- the sandbox's regulatory records (addresses, documents) ----------------------------------
+
+PDF = files.pdf(["Electricity bill", "Anna Keller"])
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+NEW_ADDRESS = {
+    "first_name": "Anna",
+    "last_name": "Keller",
+    "business_name": "Keller Treuhand AG",
+    "street_address": "Bahnhofstrasse 12",
+    "locality": "Zürich",
+    "postal_code": "8001",
+    "country_code": "CH",
+    "customer_reference": "ACME Zürich",
+}
+
+
+class Api(requests.Session):
+    """Authenticates like the dashboard; paths are below the sandbox's /v2."""
+
+    def __init__(self, box):
+        super().__init__()
+        self.box = box
+        self.headers["Authorization"] = f"Bearer {SANDBOX_KEY}"
+
+    def request(self, method, path, *args, **kwargs):
+        kwargs.setdefault("timeout", 10)
+        return super().request(method, self.box.url + path, *args, **kwargs)
+
+
+def errors(response) -> list[dict]:
+    body = response.json()
+    assert set(body) == {"errors"}, body
+    return body["errors"]
+
+
+def pointers(response) -> list[str]:
+    return [error["source"]["pointer"] for error in errors(response)]
+
+
+def upload(api, name: str, content: bytes, **data) -> requests.Response:
+    return api.post("/documents", files={"file": (name, content)}, data=data)

@@ -79,7 +79,7 @@ def test_inputs_fit_the_field_types(synced, manager_client):
     date_input = re.search(r"<input[^>]*>", fieldset(body, incorporation))[0]
     assert 'type="date"' in date_input
     address = requirement(order, "Address within the number's locality")
-    assert "xxxxxxxx-xxxx" in fieldset(body, address)
+    assert 'placeholder="1293384261075731499"' in fieldset(body, address)
 
 
 def test_cancel_is_offered_for_pending_sub_orders_only(synced, manager_client):
@@ -150,18 +150,23 @@ def test_fix_with_htmx_swaps_the_changed_regions_with_a_message(synced, manager_
     assert "<html" not in body
 
 
-def test_value_refused_locally_is_not_sent_and_stays_in_the_form(synced, manager_client):
+@pytest.mark.parametrize(
+    "typed",
+    ["not-an-id", "8ffb3622-7c6b-4ccc-b65f-7a3dc0099576", "0123", "12345678901234567890"],
+    ids=["text", "a UUID (a document's id)", "leading zero", "beyond int64"],
+)
+def test_value_refused_locally_is_not_sent_and_stays_in_the_form(synced, manager_client, typed):
     order, address = pending_requirement("Address within the number's locality")
     name = requirement_field_name(address.requirement_id)
 
-    response = manager_client.post(update_url(order), form_data(order, **{name: "not-an-id"}))
+    response = manager_client.post(update_url(order), form_data(order, **{name: typed}))
 
     body = response.content.decode()
     assert response.status_code == 422
     part = fieldset(body, address)
     assert part.count('<ul class="errorlist"') == 1
-    assert "Enter the id of the address record (a UUID)." in part
-    assert input_value(part, name) == "not-an-id"
+    assert "Enter the id of an address record (digits only)." in part
+    assert input_value(part, name) == typed
     assert 'aria-invalid="true"' in part
     assert synced.requests == []
     assert not AuditEntry.objects.exists()

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from sandbox.data import build_catalogue, classify, generate, validate_value
+from sandbox.catalogue import build_catalogue, classify, validate_value
+from sandbox.data import generate
 from sandbox.server import Sandbox
 from tests.helpers import SANDBOX_KEY, sandbox_pending_requirement
 
@@ -376,7 +377,7 @@ def test_patch_sets_the_value_on_every_number_of_the_order_and_moves_updated_at(
     order, item = sandbox_pending_requirement(sandbox, "address")
     requirement_id = item["requirement_id"]
     before = order["updated_at"]
-    value = "6d3c2f8e-7a51-4c0b-9d1e-2f4a5b6c7d8e"
+    value = next(iter(sandbox.addresses))
     response = api.patch(
         f"/number_orders/{order['id']}",
         json={

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sandbox.data import BASE_DATE, parse_iso
+from sandbox.clock import parse_iso
+from sandbox.data import BASE_DATE
 from sandbox.server import Sandbox
 
 
@@ -15,7 +16,10 @@ def _base_date(text: str) -> datetime:
 
 
 class Command(BaseCommand):
-    help = "Serves the fake Telnyx API (number orders) in the foreground until Ctrl-C."
+    help = (
+        "Serves the fake Telnyx API (number orders, addresses, documents, requirement groups, "
+        "comments) in the foreground until Ctrl-C."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
