@@ -39,6 +39,10 @@ class Order(models.Model):
     # ask "anything changed since T?" of this index, so a sync that changes nothing does not
     # make them reload. Null for orders not changed since the field was added.
     changed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Denormalised from the cached comments of its sub orders, so the list and the home page
+    # count them without a join: Telnyx's comments not yet marked read. A database default,
+    # since the sync's upsert inserts orders with only the columns Telnyx's answer fills.
+    unread_comments = models.PositiveIntegerField(db_default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -75,6 +79,8 @@ class SubOrder(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     synced_at = models.DateTimeField()
+    # When its comments were last fetched: the sync fetches the longest unchecked first.
+    comments_synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["country_code", "phone_number_type"]
@@ -376,3 +382,8 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.commenter_type} on {self.record_type} {self.record_id}"
+
+    @property
+    def unread(self) -> bool:
+        """Telnyx's comment nobody has marked read (ours count as read)."""
+        return self.commenter_type == CommenterType.ADMIN and self.read_at is None

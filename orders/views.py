@@ -20,9 +20,11 @@ from orders.models import Order, Status, SubOrder
 from orders.regions import ACTION_REGIONS, LIVE_REGIONS, Region
 from orders.selectors import order_list as order_list_selectors
 from orders.selectors import order_page
+from orders.selectors.comments import Thread, order_threads, with_decline_reasons
 from orders.selectors.freshness import orders_change_token, orders_changed_since
 from orders.selectors.history import order_history
 from orders.selectors.home import home_summary
+from orders.selectors.requirement_groups import group_offers
 from orders.services import actions
 
 VIEW_ORDERS = "orders.view_order"
@@ -76,7 +78,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _detail_or_404(order_id: UUID) -> order_page.OrderDetail:
+def detail_or_404(order_id: UUID) -> order_page.OrderDetail:
     try:
         return order_page.order_detail(order_id=order_id)
     except Order.DoesNotExist:
@@ -85,7 +87,7 @@ def _detail_or_404(order_id: UUID) -> order_page.OrderDetail:
 
 @can_browse
 def order_detail(request: HttpRequest, order_id: UUID) -> HttpResponse:
-    context = order_page_context(request, _detail_or_404(order_id))
+    context = order_page_context(request, detail_or_404(order_id))
     if request.htmx and not request.htmx.history_restore_request:
         # The page fetching itself again because the order changed elsewhere.
         return render_regions(request, LIVE_REGIONS, context | {"live": True})
@@ -134,20 +136,27 @@ FAILED = 422
 
 
 def _requirements_form(
-    detail: order_page.OrderDetail, data: dict | None = None
+    detail: order_page.OrderDetail, threads: list[Thread], data: dict | None = None
 ) -> RequirementsForm:
+    summaries = order_page.requirement_summaries(detail=detail)
     return RequirementsForm(
         data,
-        requirements=order_page.requirement_summaries(detail=detail),
+        requirements=with_decline_reasons(summaries=summaries, threads=threads),
         customer_reference=detail.order.customer_reference,
     )
 
 
 def order_page_context(request: HttpRequest, detail: order_page.OrderDetail, **extra) -> dict:
     """What the order page and its partials read; `extra` adds an action's form or failure."""
-    context = {"detail": detail, "history": order_history(order_id=detail.order.pk)}
+    threads = order_threads(detail=detail)
+    context = {
+        "detail": detail,
+        "history": order_history(order_id=detail.order.pk),
+        "threads": threads,
+        "group_offers": group_offers(detail=detail),
+    }
     if "requirements_form" not in extra and request.user.has_perm(CHANGE_REQUIREMENTS):
-        context["requirements_form"] = _requirements_form(detail)
+        context["requirements_form"] = _requirements_form(detail, threads)
     return context | extra
 
 
@@ -160,7 +169,18 @@ def render_regions(request: HttpRequest, regions: Sequence[Region], context: dic
     return response
 
 
-def _changed(
+def action_failed(
+    request: HttpRequest, order_id: UUID, region: Region, **extra: object
+) -> HttpResponse:
+    """After an action failed: with HTMX its region (holding the failure and what was typed)
+    and the history; without, the order page again."""
+    context = order_page_context(request, detail_or_404(order_id), **extra)
+    if request.htmx:
+        return render_regions(request, [region, Region.HISTORY], context)
+    return render(request, ORDER_PAGE, context, status=FAILED)
+
+
+def action_succeeded(
     request: HttpRequest, order_id: UUID, message: str, done: actions.ActionDone
 ) -> HttpResponse:
     """After an action succeeded: the order page again (POST, then redirect), or with HTMX every
@@ -174,7 +194,7 @@ def _changed(
         )
     if not request.htmx:
         return redirect("order_detail", order_id=order_id)
-    context = order_page_context(request, _detail_or_404(order_id))
+    context = order_page_context(request, detail_or_404(order_id))
     return trigger_client_event(render_regions(request, ACTION_REGIONS, context), "ordersChanged")
 
 
@@ -191,8 +211,8 @@ def _what_was_sent(customer_reference: str | None, changes: dict) -> str:
 @require_POST
 @permission_required(CHANGE_REQUIREMENTS, raise_exception=True)
 def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
-    detail = _detail_or_404(order_id)
-    form = _requirements_form(detail, request.POST)
+    detail = detail_or_404(order_id)
+    form = _requirements_form(detail, order_threads(detail=detail), request.POST)
     failure = None
     if form.is_valid():
         reference, changes = form.customer_reference_change(), form.requirement_changes()
@@ -207,7 +227,7 @@ def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
             detail.order.refresh_from_db()
         else:
             message = f"Telnyx accepted {_what_was_sent(reference, changes)}."
-            return _changed(request, order_id, message, done)
+            return action_succeeded(request, order_id, message, done)
     context = order_page_context(
         request, detail, requirements_form=form, requirements_failure=failure
     )
@@ -242,7 +262,7 @@ def sub_order_cancel(request: HttpRequest, sub_order_id: UUID) -> HttpResponse:
                 f"Telnyx cancelled the {sub_order.country_code} {sub_order.phone_number_type} "
                 "sub order."
             )
-            return _changed(request, sub_order.order_id, message, done)
+            return action_succeeded(request, sub_order.order_id, message, done)
     context = {"cancel_sub": sub_order, "cancel_form": form, "cancel_failure": failure}
     if request.htmx:
         if failure is None:
@@ -265,6 +285,6 @@ def order_refresh(request: HttpRequest, order_id: UUID) -> HttpResponse:
             # The page's Refresh button is the retry.
             messages.error(request, failed.message)
             return redirect("order_detail", order_id=order_id)
-        context = order_page_context(request, _detail_or_404(order_id), refresh_failure=failed)
+        context = order_page_context(request, detail_or_404(order_id), refresh_failure=failed)
         return render_regions(request, [Region.ORDER_PANEL, Region.HISTORY], context)
-    return _changed(request, order_id, "Refreshed from Telnyx.", done)
+    return action_succeeded(request, order_id, "Refreshed from Telnyx.", done)

@@ -66,7 +66,7 @@ class ActionDone:
     stored: bool = True
 
 
-def _failure_message(error: TelnyxError, *, subject: str) -> str:
+def failure_message(error: TelnyxError, *, subject: str) -> str:
     """What to tell the person whose action on an "order" or "sub order" (`subject`) failed."""
     if error.status == HTTPStatus.NOT_FOUND:
         return f"Telnyx no longer knows this {subject} (HTTP 404), so nothing was changed."
@@ -199,7 +199,7 @@ def order_update(
             message = (
                 "Telnyx refused the values marked below, so nothing was changed."
                 if problems
-                else _failure_message(error, subject="order")
+                else failure_message(error, subject="order")
             )
             raise ActionFailed(message, entry=entry, error=error, problems=problems) from error
         stored = _recache(client=telnyx, order_id=order.pk, answer=answer)
@@ -254,7 +254,7 @@ def sub_order_cancel(
                 answer = telnyx.cancel_sub_number_order(str(sub_order.pk))
             except TelnyxError as error:
                 entry = record(outcome=audit_outcome(error), error=error)
-                message = _failure_message(error, subject="sub order")
+                message = failure_message(error, subject="sub order")
                 raise ActionFailed(message, entry=entry, error=error) from error
             stored = _recache(client=telnyx, order_id=sub_order.order_id)
     except LockHeld:
@@ -296,7 +296,7 @@ def order_refresh(
     except TelnyxError as error:
         entry = record(outcome=audit_outcome(error), error=error)
         raise ActionFailed(
-            _failure_message(error, subject="order"), entry=entry, error=error
+            failure_message(error, subject="order"), entry=entry, error=error
         ) from error
     except DatabaseError as error:
         logger.exception("order %s: storing the refreshed order failed", order.pk)

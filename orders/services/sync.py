@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from orders.locks import lease
 from orders.models import Order, Status, SyncRun
+from orders.services.comments import comments_sync
 from orders.services.fetch import order_fetch
+from orders.services.requirement_groups import requirement_groups_sync
 from orders.services.store import (
     SyncOutcome,
     known_requirement_ids,
@@ -235,6 +237,25 @@ class _Sync:
         return "\n".join(kept)
 
 
+def _paperwork_sync(run: SyncRun, *, order_id: str | None) -> None:
+    """After the orders: the requirement groups (one request; not for a single order) and the
+    comments on pending sub orders, whose threads Telnyx announces by no webhook. What fails is
+    added to the run's errors; the cache keeps what it held."""
+    problems = []
+    if order_id is None:
+        try:
+            requirement_groups_sync()
+        except (TelnyxError, DatabaseError) as error:
+            logger.warning("sync: requirement groups failed: %s", error)
+            problems.append(f"requirement groups: {error}")
+    comments = comments_sync(order_id=order_id)
+    if comments.failed:
+        problems.append(f"comments: {comments.failed} thread(s) failed (see the log)")
+    if problems:
+        run.error = "\n".join(filter(None, [run.error, *problems]))
+        run.save(update_fields=["error"])
+
+
 # The lease that keeps two syncs, from wherever they were started, from running at once.
 SYNC_LOCK = "sync"
 
@@ -268,6 +289,7 @@ def orders_sync(
             run=run, workers=concurrency or settings.TELNYX_SYNC_CONCURRENCY, progress=step
         )
         sync.execute(since=since, order_id=order_id)
+        _paperwork_sync(run, order_id=order_id)
     logger.info(
         "sync: seen %d, created %d, updated %d, unchanged %d, failed %d",
         run.seen,

@@ -19,7 +19,9 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError
 from urllib3.util import Timeout
 
+from orders.telnyx.comments import CommentsMixin
 from orders.telnyx.errors import TelnyxError
+from orders.telnyx.requirement_groups import RequirementGroupsMixin
 
 logger = logging.getLogger("orders.telnyx")
 
@@ -58,7 +60,7 @@ def _query(params: dict[str, Any]) -> dict[str, str]:
     return query
 
 
-class TelnyxClient:
+class TelnyxClient(RequirementGroupsMixin, CommentsMixin):
     """Telnyx's number-order API over one session, shared by the sync's worker threads.
 
     Nothing changes the session after construction, which is what makes sharing it safe.
