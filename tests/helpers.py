@@ -14,7 +14,14 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from orders.models import AuditOutcome, Order, SubOrder
+from orders.models import (
+    AuditOutcome,
+    Comment,
+    CommenterType,
+    Order,
+    RequirementGroup,
+    SubOrder,
+)
 from orders.selectors.order_page import RequirementSummary, order_detail, requirement_summaries
 from sandbox import files
 
@@ -251,6 +258,34 @@ def cached_sub_order(status: str) -> SubOrder:
     )
     assert sub_order is not None, f"the sandbox's seed has no {status} sub order"
     return sub_order
+
+
+def declined_thread() -> tuple[SubOrder, Comment]:
+    """A cached pending sub order on which Telnyx declined a value, and its first unread
+    comment saying why (the sandbox's seed has one; the sync caches its thread)."""
+    comment = (
+        Comment.objects.filter(
+            commenter_type=CommenterType.ADMIN,
+            read_at__isnull=True,
+            body__startswith="We declined",
+            record_id__in=SubOrder.objects.filter(status="pending").values("pk"),
+        )
+        .order_by("created_at", "pk")
+        .first()
+    )
+    assert comment is not None, "the sandbox's seed has no unread decline on a pending order"
+    return SubOrder.objects.select_related("order").get(pk=comment.record_id), comment
+
+
+def pending_sub_order_with_group(country: str = "CH") -> tuple[SubOrder, RequirementGroup]:
+    """A cached pending sub order of `country` and an approved cached group that fits it."""
+    for sub_order in SubOrder.objects.filter(status="pending", country_code=country):
+        group = RequirementGroup.objects.filter(
+            country_code=country, phone_number_type=sub_order.phone_number_type, status="approved"
+        ).first()
+        if group is not None:
+            return sub_order, group
+    pytest.fail(f"the sandbox's seed has no pending {country} sub order with an approved group")
 
 
 def sandbox_pending_requirement(box, field_type: str) -> tuple[dict, dict]:

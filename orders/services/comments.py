@@ -25,6 +25,9 @@ RECORD_TYPE = "sub_number_order"
 # Sub orders whose thread one sync fetches, a request each: the rest wait for the next sync,
 # the longest unchecked first, so a large backlog is covered over a few runs.
 SYNC_BUDGET = 100
+# Telnyx failing this many threads in a row is down or refusing us: the rest wait for the next
+# sync rather than cost a request and its retries each.
+FAILURES_IN_A_ROW = 3
 # Telnyx takes up to 5000 characters; what it sends back is cut there too.
 MAX_BODY = 5000
 
@@ -120,16 +123,23 @@ def comments_sync(
     ).order_by(F("comments_synced_at").asc(nulls_first=True), "pk")
     if order_id is not None:
         pending = pending.filter(order_id=order_id)
-    result = CommentsSyncResult(left=max(pending.count() - budget, 0))
+    chosen = list(pending[:budget])
+    result = CommentsSyncResult(left=pending.count() - len(chosen))
+    in_a_row = 0
     with client_scope(None) as client:
-        for sub_order in pending[:budget]:
+        for position, sub_order in enumerate(chosen):
+            if in_a_row == FAILURES_IN_A_ROW:
+                result.left += len(chosen) - position
+                break
             try:
                 comments_fetch(sub_order=sub_order, client=client)
             except (TelnyxError, DatabaseError) as error:
                 logger.warning("sync: comments of sub order %s failed: %s", sub_order.pk, error)
                 result.failed += 1
+                in_a_row += 1
             else:
                 result.fetched += 1
+                in_a_row = 0
     return result
 
 
