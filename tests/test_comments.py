@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from orders.models import AuditEntry, AuditOutcome, Comment, Order, Status, SubOrder
-from orders.services.actions import ActionFailed
 from orders.services import comments
+from orders.services.actions import ActionFailed
 from orders.services.comments import comment_mark_read, comment_post, comments_sync
 from orders.services.sync import orders_sync
 from tests.helpers import (
