@@ -2,13 +2,25 @@
 order page shows them (unread marked, a declined value's reason in the fix form), managers reply
 and mark read, support staff only read; every attempt audited, no failure changes the cache."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
-from orders.models import AuditEntry, AuditOutcome, Comment, Order, Status, SubOrder
+from orders.models import (
+    AuditEntry,
+    AuditOutcome,
+    Comment,
+    Order,
+    RequirementDefinition,
+    Status,
+    SubOrder,
+)
+from orders.selectors.comments import Thread, with_decline_reasons
+from orders.selectors.order_page import RequirementSummary
 from orders.services import comments
 from orders.services.actions import ActionFailed
 from orders.services.comments import comment_mark_read, comment_post, comments_sync
@@ -148,6 +160,35 @@ def test_a_declined_requirement_shows_the_latest_reason_in_the_fix_form(synced, 
     assert "Why Telnyx declined it" in form
     assert escape(comment.body) in form
     assert f'href="#comment-{comment.pk}"' in form
+
+
+def test_a_reason_comes_from_the_threads_of_the_sub_orders_that_have_the_requirement():
+    definition = RequirementDefinition(id=uuid.uuid4(), label="Address", field_type="address")
+    start = timezone.now()
+
+    def thread(country: str, *bodies: str) -> Thread:
+        sub_order = SubOrder(id=uuid.uuid4(), country_code=country, phone_number_type="local")
+        comments = [
+            Comment(id=uuid.uuid4(), body=body, commenter_type="admin", created_at=start + step)
+            for step, body in zip([timedelta(minutes=i) for i in range(3)], bodies, strict=False)
+        ]
+        return Thread(sub_order, comments)
+
+    def declined(kind: str) -> RequirementSummary:
+        return RequirementSummary(
+            uuid.uuid4(), "address", definition, statuses=["declined"], sub_orders=[kind]
+        )
+
+    threads = [
+        thread("NL", "We declined “Address”: wrong town.", "We declined “address”: still wrong."),
+        thread("GB", "We declined “Customer type”: unknown."),
+    ]
+    nl, gb = with_decline_reasons(
+        summaries=[declined("NL local"), declined("GB local")], threads=threads
+    )
+
+    assert nl.decline_reason.body == "We declined “address”: still wrong."
+    assert gb.decline_reason is None
 
 
 def test_unread_comments_show_in_the_list_and_on_the_home_page(synced, support_client):

@@ -29,29 +29,33 @@ def order_threads(*, detail: OrderDetail) -> list[Thread]:
     return list(threads.values())
 
 
-def _mentions(comment: Comment, label: str) -> bool:
-    return label.casefold() in comment.body.casefold()
-
-
 def with_decline_reasons(
     *, summaries: list[RequirementSummary], threads: list[Thread]
 ) -> list[RequirementSummary]:
-    """Sets `decline_reason` on each declined requirement: the latest of Telnyx's comments on
-    the order's sub orders that names it (reviewers name the requirement's label). Reads
-    nothing more from the database than `threads` holds."""
+    """Sets `decline_reason` on each declined requirement: the latest of Telnyx's comments that
+    names it (reviewers name the requirement's label) on the threads of the sub orders that have
+    it, since several countries' requirements may share a label. Reads nothing more from the
+    database than `threads` holds."""
     telnyx_said = sorted(
         (
-            comment
+            (f"{thread.sub_order.country_code} {thread.sub_order.phone_number_type}", comment)
             for thread in threads
             for comment in thread.comments
             if comment.commenter_type == CommenterType.ADMIN
         ),
-        key=lambda comment: (comment.created_at, str(comment.id)),
+        key=lambda said: (said[1].created_at, str(said[1].id)),
         reverse=True,
     )
     for summary in summaries:
-        if DECLINED in summary.statuses and summary.definition is not None:
-            summary.decline_reason = next(
-                (c for c in telnyx_said if _mentions(c, summary.definition.label)), None
-            )
+        if DECLINED not in summary.statuses or summary.definition is None:
+            continue
+        label = summary.definition.label.casefold()
+        summary.decline_reason = next(
+            (
+                comment
+                for kind, comment in telnyx_said
+                if kind in summary.sub_orders and label in comment.body.casefold()
+            ),
+            None,
+        )
     return summaries
