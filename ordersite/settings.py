@@ -168,6 +168,9 @@ TELNYX_TIMEOUT = env_float("TELNYX_TIMEOUT", 10.0, minimum=0.1)
 TELNYX_INTERACTIVE_BUDGET = env_float("TELNYX_INTERACTIVE_BUDGET", 8.0, minimum=0.5)
 TELNYX_MAX_RETRIES = env_int("TELNYX_MAX_RETRIES", 3, minimum=0)
 TELNYX_SYNC_CONCURRENCY = env_int("TELNYX_SYNC_CONCURRENCY", 8, minimum=1)
+# Requests a sync may spend on Telnyx's comments (a pending sub order's thread each): Telnyx has
+# no webhook for them. The threads left over are fetched first by the next sync.
+SYNC_COMMENTS_BUDGET = env_int("SYNC_COMMENTS_BUDGET", 200, minimum=0)
 # Pages warn that what they show may be out of date once the last successful sync is older.
 SYNC_STALE_AFTER = env_int("SYNC_STALE_AFTER", 60, minimum=1)  # minutes
 # How often (seconds) an open list or order page asks whether its orders changed.

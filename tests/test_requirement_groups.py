@@ -9,8 +9,10 @@ from django.urls import reverse
 from orders.models import AuditEntry, AuditOutcome, RequirementGroup, RequirementValue, Status
 from orders.selectors.order_page import order_detail
 from orders.selectors.requirement_groups import group_offers
+from orders.services import sync
 from orders.services.actions import ActionFailed
 from orders.services.requirement_groups import requirement_group_attach, requirement_groups_sync
+from orders.telnyx import TelnyxError
 from tests.helpers import (
     FAILURES,
     FAKE_TELNYX,
@@ -65,6 +67,19 @@ def test_groups_gone_upstream_leave_the_cache_and_a_failed_listing_changes_nothi
     with pytest.raises(Exception, match="HTTP 500"):
         requirement_groups_sync()
     assert list(RequirementGroup.objects.order_by("pk").values()) == before
+
+
+def test_a_sync_whose_group_listing_fails_says_so_and_keeps_the_groups(synced, monkeypatch):
+    def fails():
+        raise TelnyxError("connection", detail="ConnectionError")
+
+    monkeypatch.setattr(sync, "requirement_groups_sync", fails)
+    before = RequirementGroup.objects.count()
+
+    run = sync.orders_sync()
+
+    assert not run.ok and "requirement groups: Could not connect to Telnyx." in run.error
+    assert RequirementGroup.objects.count() == before > 0
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, transaction
 from django.db.models import F
@@ -22,9 +23,6 @@ from orders.telnyx import TelnyxClient, TelnyxError
 logger = logging.getLogger(__name__)
 
 RECORD_TYPE = "sub_number_order"
-# Sub orders whose thread one sync fetches, a request each: the rest wait for the next sync,
-# the longest unchecked first, so a large backlog is covered over a few runs.
-SYNC_BUDGET = 100
 # Telnyx failing this many threads in a row is down or refusing us: the rest wait for the next
 # sync rather than cost a request and its retries each.
 FAILURES_IN_A_ROW = 3
@@ -113,11 +111,14 @@ class CommentsSyncResult:
 
 
 def comments_sync(
-    *, budget: int = SYNC_BUDGET, order_id: UUID | str | None = None
+    *, budget: int | None = None, order_id: UUID | str | None = None
 ) -> CommentsSyncResult:
     """Fetches the threads of the pending sub orders of pending orders (`order_id`: of that
-    one), at most `budget` requests, the longest unchecked first. A thread that fails is logged
-    and counted; the others go on."""
+    one), a request each, at most `budget` (SYNC_COMMENTS_BUDGET) of them, the longest
+    unchecked first: a backlog larger than the budget is covered over a few syncs. A thread
+    that fails is logged and counted; the others go on."""
+    if budget is None:
+        budget = settings.SYNC_COMMENTS_BUDGET
     pending = SubOrder.objects.filter(
         status=Status.PENDING, order__status=Status.PENDING, order__gone_at__isnull=True
     ).order_by(F("comments_synced_at").asc(nulls_first=True), "pk")

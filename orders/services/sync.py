@@ -244,11 +244,19 @@ def _paperwork_sync(run: SyncRun, *, order_id: str | None) -> None:
     problems = []
     if order_id is None:
         try:
-            requirement_groups_sync()
+            groups = requirement_groups_sync()
         except (TelnyxError, DatabaseError) as error:
             logger.warning("sync: requirement groups failed: %s", error)
             problems.append(f"requirement groups: {error}")
+        else:
+            logger.info("sync: %d requirement groups", groups)
     comments = comments_sync(order_id=order_id)
+    logger.info(
+        "sync: comments of %d pending sub orders fetched, %d failed, %d left for the next sync",
+        comments.fetched,
+        comments.failed,
+        comments.left,
+    )
     if comments.failed:
         problems.append(f"comments: {comments.failed} thread(s) failed (see the log)")
     if problems:
