@@ -62,6 +62,16 @@ def login(page, username: str, password: str = "pw") -> None:
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
+def stays_on_the_page(page) -> None:
+    """Marks the document loaded in a browser tab: still marked later (assert_not_reloaded)
+    means HTMX swapped parts of it, no navigation happened."""
+    page.evaluate("window.notReloaded = true")
+
+
+def assert_not_reloaded(page) -> None:
+    assert page.evaluate("window.notReloaded === true")
+
+
 class WebhookSigner:
     """Signs webhook bodies the way Telnyx does, with a key pair made for the test."""
 

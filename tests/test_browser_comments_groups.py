@@ -6,17 +6,15 @@ import pytest
 from django.utils.html import strip_tags
 from playwright.sync_api import Page, expect
 
-from tests.helpers import declined_thread, login, pending_sub_order_with_group
+from tests.helpers import (
+    assert_not_reloaded,
+    declined_thread,
+    login,
+    pending_sub_order_with_group,
+    stays_on_the_page,
+)
 
 pytestmark = pytest.mark.browser
-
-
-def stays_on_the_page(page: Page) -> None:
-    page.evaluate("window.notReloaded = true")
-
-
-def assert_not_reloaded(page: Page) -> None:
-    assert page.evaluate("window.notReloaded === true")
 
 
 def test_manager_reads_why_a_value_was_declined_replies_and_marks_it_read(

@@ -230,11 +230,7 @@ class TelnyxClient(RequirementGroupsMixin, CommentsMixin):
         """The decoded body, which Telnyx promises is an object whose `data` is `expected` (a
         list: of objects)."""
         response = self._send(method, path, **kwargs)
-        try:
-            # A sync reads about 20 KB an order: orjson takes 0.05 ms for that, json 0.07.
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise TelnyxError("malformed", status=response.status_code, detail="not JSON") from None
+        body = self._json(response)
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, expected) or (
             expected is list and not all(isinstance(item, dict) for item in data)
@@ -244,6 +240,13 @@ class TelnyxClient(RequirementGroupsMixin, CommentsMixin):
                 "malformed", status=response.status_code, detail=f"no `data` {wanted} in the body"
             )
         return body
+
+    def _json(self, response: requests.Response) -> Any:
+        try:
+            # A sync reads about 20 KB an order: orjson takes 0.05 ms for that, json 0.07.
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise TelnyxError("malformed", status=response.status_code, detail="not JSON") from None
 
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """One call with retries: GETs on any transient failure, other methods only on 429.

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import orjson
-
 from orders.telnyx.errors import TelnyxError
 
 if TYPE_CHECKING:
@@ -14,7 +12,7 @@ if TYPE_CHECKING:
 
 
 class RequirementGroupsMixin:
-    """Mixed into TelnyxClient: uses its `_send` and `_data`."""
+    """Mixed into TelnyxClient: uses its `_send`, `_json` and `_data`."""
 
     def list_requirement_groups(
         self: TelnyxClient,
@@ -34,10 +32,7 @@ class RequirementGroupsMixin:
         }
         params = {f"filter[{name}]": value for name, value in filters.items() if value is not None}
         response = self._send("GET", "/requirement_groups", params=params)
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise TelnyxError("malformed", status=response.status_code, detail="not JSON") from None
+        body = self._json(response)
         if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
             raise TelnyxError(
                 "malformed", status=response.status_code, detail="not a list of objects"
