@@ -47,7 +47,8 @@ def comment_post(request: HttpRequest, sub_order_id: UUID) -> HttpResponse:
 @require_POST
 @permission_required(CHANGE_REQUIREMENTS, raise_exception=True)
 def comment_mark_read(request: HttpRequest, comment_id: UUID) -> HttpResponse:
-    comment = get_object_or_404(Comment, pk=comment_id)
+    # Comments are cached for sub orders; one whose sub order is no longer held has no page.
+    comment = get_object_or_404(Comment, pk=comment_id, record_id__in=SubOrder.objects.values("pk"))
     try:
         done = comments.comment_mark_read(comment=comment, user=request.user)
     except ActionFailed as failed:

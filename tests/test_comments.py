@@ -40,6 +40,11 @@ def comment_requests(sandbox) -> list:
     return [r for r in sandbox.requests if r.path.startswith("/v2/comments")]
 
 
+def reply(client, sub_order, body: str, **kwargs):
+    """A person's reply on the sub order's thread through the view."""
+    return client.post(reverse("comment_post", args=[sub_order.pk]), {"body": body}, **kwargs)
+
+
 def unread_on(order_id) -> int:
     return Order.objects.get(pk=order_id).unread_comments
 
@@ -211,9 +216,7 @@ def test_manager_reply_reaches_telnyx_and_the_thread_is_fetched_again(synced, ma
     sub_order, _ = declined_thread()
     text = "Could you extend the deadline? The customer is sending a new bill."
 
-    response = manager_client.post(
-        reverse("comment_post", args=[sub_order.pk]), {"body": text}, headers=HTMX
-    )
+    response = reply(manager_client, sub_order, text, headers=HTMX)
 
     assert response.status_code == 200
     posted = [r for r in comment_requests(synced) if r.method == "POST"]
@@ -254,9 +257,7 @@ def test_asking_for_an_extension_is_answered_and_the_sync_brings_the_answer(sync
 def test_a_reply_without_javascript_redirects_to_the_order(synced, manager_client):
     sub_order, _ = declined_thread()
 
-    response = manager_client.post(
-        reverse("comment_post", args=[sub_order.pk]), {"body": "Thanks, fixing it."}
-    )
+    response = reply(manager_client, sub_order, "Thanks, fixing it.")
 
     assert response.status_code == 302
     assert response["Location"] == reverse("order_detail", args=[sub_order.order_id])
@@ -265,7 +266,7 @@ def test_a_reply_without_javascript_redirects_to_the_order(synced, manager_clien
 def test_an_empty_reply_is_refused_without_calling_telnyx(synced, manager_client):
     sub_order, _ = declined_thread()
 
-    response = manager_client.post(reverse("comment_post", args=[sub_order.pk]), {"body": "  "})
+    response = reply(manager_client, sub_order, "  ")
 
     assert response.status_code == 422
     assert "This field is required." in html_section(response.content.decode(), "comments")
@@ -277,9 +278,7 @@ def test_a_reply_telnyx_refuses_is_shown_with_the_text_kept(synced, manager_clie
     before = list(Comment.objects.filter(record_id=sub_order.pk).values())
     synced.faults.error_rate = 1.0
 
-    response = manager_client.post(
-        reverse("comment_post", args=[sub_order.pk]), {"body": "Typed & kept"}, headers=HTMX
-    )
+    response = reply(manager_client, sub_order, "Typed & kept", headers=HTMX)
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -361,3 +360,19 @@ def test_marking_read_that_fails_changes_nothing_and_says_so(synced, manager_cli
     assert comment.read_at is None
     assert unread_on(sub_order.order_id) == unread
     assert AuditEntry.objects.get().outcome == AuditOutcome.FAILED
+
+
+def test_a_comment_on_a_sub_order_not_held_here_cannot_be_marked_read(manager_client):
+    comment = Comment.objects.create(
+        id=uuid.uuid4(),
+        record_type="sub_number_order",
+        record_id=uuid.uuid4(),
+        commenter_type="admin",
+        created_at=timezone.now(),
+        synced_at=timezone.now(),
+    )
+
+    response = manager_client.post(reverse("comment_mark_read", args=[comment.pk]))
+
+    assert response.status_code == 404
+    assert not AuditEntry.objects.exists()

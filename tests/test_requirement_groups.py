@@ -29,6 +29,12 @@ def attach_requests(sandbox) -> list:
     return [r for r in sandbox.requests if r.path.endswith("/requirement_group")]
 
 
+def attach(client, sub_order, group_id: str, **kwargs):
+    """A person's attach of `group_id` to `sub_order` through the view."""
+    url = reverse("requirement_group_attach", args=[sub_order.pk])
+    return client.post(url, {"requirement_group_id": group_id}, **kwargs)
+
+
 def open_values(sub_order) -> dict[str, str]:
     rows = RequirementValue.objects.filter(phone_number__sub_order=sub_order).exclude(
         status="approved"
@@ -164,11 +170,7 @@ def test_manager_attaches_a_group_and_the_order_is_fetched_again(synced, manager
     sub_order, group = pending_sub_order_with_group("CH")
     offered = {v["requirement_id"]: v["field_value"] for v in group.regulatory_requirements}
 
-    response = manager_client.post(
-        reverse("requirement_group_attach", args=[sub_order.pk]),
-        {"requirement_group_id": group.pk},
-        headers=HTMX,
-    )
+    response = attach(manager_client, sub_order, group.pk, headers=HTMX)
 
     assert response.status_code == 200
     assert [(r.method, r.path, r.body) for r in attach_requests(synced)] == [
@@ -196,10 +198,7 @@ def test_manager_attaches_a_group_and_the_order_is_fetched_again(synced, manager
 def test_attaching_without_javascript_redirects_to_the_order(synced, manager_client):
     sub_order, group = pending_sub_order_with_group("CH")
 
-    response = manager_client.post(
-        reverse("requirement_group_attach", args=[sub_order.pk]),
-        {"requirement_group_id": group.pk},
-    )
+    response = attach(manager_client, sub_order, group.pk)
 
     assert response.status_code == 302
     assert response["Location"] == reverse("order_detail", args=[sub_order.order_id])
@@ -220,10 +219,7 @@ def test_a_group_that_does_not_fit_is_refused_without_calling_telnyx(synced, man
     }[which]()
     before = open_values(sub_order)
 
-    response = manager_client.post(
-        reverse("requirement_group_attach", args=[sub_order.pk]),
-        {"requirement_group_id": group_id},
-    )
+    response = attach(manager_client, sub_order, group_id)
 
     assert response.status_code == 422
     assert "Nothing was sent to Telnyx." in html_section(
@@ -247,10 +243,7 @@ def test_a_sub_order_that_is_not_pending_takes_no_group(synced, manager_user):
 def test_support_staff_cannot_attach(synced, support_client):
     sub_order, group = pending_sub_order_with_group("CH")
 
-    response = support_client.post(
-        reverse("requirement_group_attach", args=[sub_order.pk]),
-        {"requirement_group_id": group.pk},
-    )
+    response = attach(support_client, sub_order, group.pk)
 
     assert response.status_code == 403
     assert attach_requests(synced) == []
@@ -265,11 +258,7 @@ def test_an_attach_telnyx_refuses_shows_next_to_the_sub_order_and_changes_nothin
     synced.requirement_groups[group.pk]["status"] = "declined"
     before = cache_snapshot(sub_order.order_id)
 
-    response = manager_client.post(
-        reverse("requirement_group_attach", args=[sub_order.pk]),
-        {"requirement_group_id": group.pk},
-        headers=HTMX,
-    )
+    response = attach(manager_client, sub_order, group.pk, headers=HTMX)
 
     html = response.content.decode()
     offer = html[html.index(f'id="groups-{sub_order.pk}"') :].split("</article>")[0]

@@ -184,23 +184,24 @@ def comment_post(
 def comment_mark_read(
     *, comment: Comment, user: AbstractBaseUser, client: TelnyxClient | None = None
 ) -> ActionDone:
-    """Marks one of Telnyx's comments read at Telnyx, then in the cache as Telnyx answered.
-    Refused without asking Telnyx (FORBIDDEN) when it is read already or is not a cached sub
-    order's. Raises ActionFailed, audited; a failure changes nothing cached."""
-    sub_order = SubOrder.objects.select_related("order").filter(pk=comment.record_id).first()
+    """Marks one of Telnyx's comments on a cached sub order read at Telnyx, then in the cache
+    as Telnyx answered. Refused without asking Telnyx (FORBIDDEN) when it is read already.
+    Raises ActionFailed, audited; a failure changes nothing cached."""
+    sub_order = SubOrder.objects.select_related("order").get(pk=comment.record_id)
     record = partial(
         audit_write,
         user=user,
         action=AuditEntry.Action.COMMENT_READ,
-        order_id=sub_order.order_id if sub_order else comment.record_id,
-        sub_order_id=comment.record_id,
+        order_id=sub_order.order_id,
+        sub_order_id=sub_order.pk,
         sent=sent_request("PATCH", f"/comments/{comment.pk}/read"),
         before={"id": str(comment.pk), "read_at": None},
     )
-    if comment.read_at is not None or sub_order is None:
+    if comment.read_at is not None:
         entry = record(outcome=AuditOutcome.FORBIDDEN)
-        problem = "already marked read" if sub_order else "not on a sub order held here"
-        raise ActionFailed(f"This comment is {problem}. Nothing was sent to Telnyx.", entry=entry)
+        raise ActionFailed(
+            "This comment is already marked read. Nothing was sent to Telnyx.", entry=entry
+        )
     with client_scope(client) as telnyx:
         try:
             answer = telnyx.mark_comment_read(str(comment.pk))
