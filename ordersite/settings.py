@@ -59,7 +59,7 @@ TRUST_REMOTE_USER = env_bool("TRUST_REMOTE_USER", False)
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Pages compress about tenfold (an htmx table swap from 32 KB to 3 KB); Django pads the
+    # Pages are tables of repeated markup that compress well (docs/performance.md); Django pads the
     # compressed body and masks the CSRF token per request against BREACH.
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -229,7 +229,7 @@ class TelnyxClient:
         list: of objects)."""
         response = self._send(method, path, **kwargs)
         try:
-            # A sync reads about 20 KB an order: orjson takes 0.05 ms for that, json 0.07.
+            # orjson: the sync decodes every order's answer, and the stdlib's json is slower.
             body = orjson.loads(response.content)
         except orjson.JSONDecodeError:
             raise TelnyxError("malformed", status=response.status_code, detail="not JSON") from None
