@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import requests
@@ -44,6 +45,22 @@ def eventually(condition: Callable, *, seconds: float):
             return answer
         time.sleep(0.02)
     pytest.fail(f"still not so after {seconds:g} s")
+
+
+def axe_violations(page, *, impacts=("critical", "serious")) -> list[str]:
+    """axe-core's findings of those impacts on the page as it is now, one line each (rule, what
+    it says, the first offending element), for an assertion message that says what to fix.
+    The page's CSP forbids injected scripts: evaluate() runs the library as DevTools does."""
+    import axe_playwright_python
+
+    source = Path(axe_playwright_python.__file__).with_name("axe.min.js").read_text()
+    page.evaluate(source)
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{rule['id']} ({rule['impact']}): {rule['help']} at {rule['nodes'][0]['target']}"
+        for rule in result["violations"]
+        if rule["impact"] in impacts
+    ]
 
 
 def login(page, username: str, password: str = "pw") -> None:
