@@ -1,11 +1,12 @@
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
@@ -17,12 +18,14 @@ from django_htmx.http import trigger_client_event
 from orders.forms import CancelSubOrderForm, ChangesForm, OrderFilterForm, RequirementsForm
 from orders.list_columns import LIST_FIELDS
 from orders.models import Order, Status, SubOrder
+from orders.number_filters import NumberFilterForm
 from orders.regions import ACTION_REGIONS, LIVE_REGIONS, Region
 from orders.selectors import order_list as order_list_selectors
 from orders.selectors import order_page
 from orders.selectors.freshness import orders_change_token, orders_changed_since
 from orders.selectors.history import order_history
 from orders.selectors.home import home_summary
+from orders.selectors.number_groups import number_groups
 from orders.services import actions
 
 VIEW_ORDERS = "orders.view_order"
@@ -87,6 +90,9 @@ def _detail_or_404(order_id: UUID) -> order_page.OrderDetail:
 def order_detail(request: HttpRequest, order_id: UUID) -> HttpResponse:
     context = order_page_context(request, _detail_or_404(order_id))
     if request.htmx and not request.htmx.history_restore_request:
+        if request.htmx.target == Region.NUMBER_GROUPS.id:
+            # The numbers filter.
+            return render(request, Region.NUMBER_GROUPS.partial, context)
         # The page fetching itself again because the order changed elsewhere.
         return render_regions(request, LIVE_REGIONS, context | {"live": True})
     return render(request, ORDER_PAGE, context)
@@ -143,9 +149,24 @@ def _requirements_form(
     )
 
 
+def _numbers_query(request: HttpRequest) -> QueryDict:
+    """The numbers filter lives in the page's address: an action's or the live refresh's HTMX
+    request re-renders the numbers filtered as the page the person is looking at."""
+    if request.method == "GET" and request.GET:
+        return request.GET
+    current = request.htmx.current_url if request.htmx else None
+    return QueryDict(urlsplit(current).query if current else "")
+
+
 def order_page_context(request: HttpRequest, detail: order_page.OrderDetail, **extra) -> dict:
     """What the order page and its partials read; `extra` adds an action's form or failure."""
-    context = {"detail": detail, "history": order_history(order_id=detail.order.pk)}
+    numbers_form = NumberFilterForm(_numbers_query(request))
+    context = {
+        "detail": detail,
+        "history": order_history(order_id=detail.order.pk),
+        "numbers_form": numbers_form,
+        "number_groups": number_groups(detail=detail, numbers_filter=numbers_form.numbers_filter()),
+    }
     if "requirements_form" not in extra and request.user.has_perm(CHANGE_REQUIREMENTS):
         context["requirements_form"] = _requirements_form(detail)
     return context | extra
