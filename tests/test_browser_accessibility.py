@@ -22,21 +22,25 @@ def test_support_pages_have_no_serious_violations(page: Page, roles, synced, sup
     assert axe_violations(page) == []
 
 
+def _manager_on_order_with(page: Page, label: str):
+    """The manager's tab on the page of an order with a pending requirement of that label."""
+    order, summary = pending_requirement(label)
+    login(page, "manager")
+    page.goto(f"/orders/{order.pk}/")
+    return summary
+
+
 def test_order_page_for_a_manager_has_no_serious_violations(
     page: Page, roles, synced, manager_user
 ):
-    order, _ = pending_requirement("Customer type")
-    login(page, "manager")
-    page.goto(f"/orders/{order.pk}/")
+    _manager_on_order_with(page, "Customer type")
     assert axe_violations(page) == []
 
 
 def test_refused_value_moves_focus_to_its_field_and_announces_the_message(
     page: Page, roles, synced, manager_user
 ):
-    order, registration = pending_requirement("Business registration number")
-    login(page, "manager")
-    page.goto(f"/orders/{order.pk}/")
+    registration = _manager_on_order_with(page, "Business registration number")
     field = page.locator(f"#id_{requirement_field_name(registration.requirement_id)}")
     field.fill("x" * 300)
     page.get_by_role("button", name="Send changes to Telnyx").click()
@@ -49,9 +53,7 @@ def test_refused_value_moves_focus_to_its_field_and_announces_the_message(
 def test_after_an_action_focus_lands_on_its_region_and_the_message_is_announced(
     page: Page, roles, synced, manager_user
 ):
-    order, _ = pending_requirement("Customer type")
-    login(page, "manager")
-    page.goto(f"/orders/{order.pk}/")
+    _manager_on_order_with(page, "Customer type")
     page.evaluate("window.liveRegion = document.getElementById('messages')")
     page.get_by_role("button", name="Refresh from Telnyx").click()
 
