@@ -7,12 +7,13 @@ import base64
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from urllib3.exceptions import NewConnectionError
 
 from orders.models import AuditOutcome, Order, SubOrder
 from orders.selectors.order_page import RequirementSummary, order_detail, requirement_summaries
@@ -106,6 +107,18 @@ class Failure:
     message: str  # part of what the person is told
     retryable: bool
     headers: dict = field(default_factory=dict)
+    # A write (PATCH) that meets it may have been applied: Telnyx got it and did not say.
+    applied_maybe: bool = False
+
+    def written(self) -> "Failure":
+        """This failure as a write meets it: of unknown outcome when it may have been applied."""
+        if not self.applied_maybe:
+            return self
+        return replace(
+            self,
+            outcome=AuditOutcome.UNKNOWN,
+            message="It is not known whether Telnyx applied the change",
+        )
 
     def register(self, mock, method: str, url: str) -> None:
         """Makes `mock` (a responses.RequestsMock) answer `method url` with this failure."""
@@ -187,6 +200,7 @@ FAILURES = [
         "10007",
         "Nothing was changed; try again",
         retryable=True,
+        applied_maybe=True,
     ),
     Failure(
         "timeout",
@@ -196,11 +210,13 @@ FAILURES = [
         "",
         "Telnyx did not answer in time. Nothing was changed",
         retryable=True,
+        applied_maybe=True,
     ),
     Failure(
         "refused connection",
         None,
-        requests.ConnectionError("connection refused"),
+        # As requests raises it: nothing was sent.
+        requests.ConnectionError(NewConnectionError(None, "Connection refused")),
         AuditOutcome.FAILED,
         "",
         "Could not connect to Telnyx. Nothing was changed",
@@ -214,6 +230,57 @@ FAILURES = [
         "",
         "Telnyx sent an unexpected answer",
         retryable=True,
+        applied_maybe=True,
+    ),
+    # Telnyx's error bodies as a broken or hostile upstream may send them.
+    Failure(
+        "numbers in the error body",
+        422,
+        {"errors": [{"code": 10015, "title": 422, "detail": 12.5, "source": {"pointer": 7}}]},
+        AuditOutcome.REFUSED,
+        "10015",
+        "Telnyx refused it (HTTP 422): 12.5. Nothing was changed.",
+        retryable=False,
+    ),
+    Failure(
+        "objects in the error body",
+        422,
+        {
+            "errors": [
+                {
+                    "code": {"n": 1},
+                    "title": ["Bad"],
+                    "detail": {"text": "no"},
+                    "source": {"pointer": {"at": "/"}},
+                }
+            ]
+        },
+        AuditOutcome.REFUSED,
+        "",
+        "Telnyx refused it (HTTP 422): Unprocessable Entity. Nothing was changed.",
+        retryable=False,
+    ),
+    Failure(
+        "huge error body",
+        400,
+        telnyx_error(
+            "9" * 1000, title="T" * 100_000, detail="D" * 1_000_000, pointer="/" + "p" * 100_000
+        ),
+        AuditOutcome.REFUSED,
+        "9" * 31 + "…",
+        "Telnyx refused it (HTTP 400): DDDD",
+        retryable=False,
+    ),
+    Failure(
+        "NUL bytes in the error body",
+        422,
+        telnyx_error(
+            "100\x0015", title="Bad\x00 value", detail="Not\x00 allowed", pointer="/status\x00"
+        ),
+        AuditOutcome.REFUSED,
+        "10015",
+        "Telnyx refused it (HTTP 422): Not allowed. Nothing was changed.",
+        retryable=False,
     ),
 ]
 
