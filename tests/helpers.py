@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 import pytest
 import requests
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from urllib3.exceptions import NewConnectionError
 
+from orders.forms import requirement_field_name
 from orders.models import AuditOutcome, Order, SubOrder
 from orders.selectors.order_page import RequirementSummary, order_detail, requirement_summaries
 from sandbox import files
@@ -292,6 +294,70 @@ def pending_requirement(label: str) -> tuple[Order, RequirementSummary]:
             if summary.label == label:
                 return order, summary
     pytest.fail(f"the sandbox's seed has no pending order with {label!r}")
+
+
+def form_data(order, **values) -> dict:
+    """The requirements form as the page sends it: every field with its current value, then
+    `values` (field name -> typed text)."""
+    data = {"customer_reference": order.customer_reference}
+    for summary in requirement_summaries(detail=order_detail(order_id=order.pk)):
+        data[requirement_field_name(summary.requirement_id)] = summary.current_value
+    return data | values
+
+
+def telnyx_order(order: Order, **changes) -> dict:
+    """A cached order (order_factory's) as Telnyx sends it, its numbers and their values
+    included, with `changes` to the order's own fields; one second newer than cached."""
+    numbers = order.phone_numbers.prefetch_related("requirements")
+    return {
+        "id": str(order.pk),
+        "status": order.status,
+        "customer_reference": order.customer_reference,
+        "phone_numbers_count": order.phone_numbers_count,
+        "requirements_met": order.requirements_met,
+        "created_at": order.created_at.isoformat(),
+        "updated_at": (order.updated_at + timedelta(seconds=1)).isoformat(),
+        "phone_numbers": [
+            {
+                "id": str(number.telnyx_id),
+                "phone_number": number.phone_number,
+                "country_code": number.country_code,
+                "phone_number_type": number.phone_number_type,
+                "sub_number_order_id": str(number.sub_order_id),
+                "status": number.status,
+                "requirements_met": number.requirements_met,
+                "requirements_status": number.requirements_status,
+                "regulatory_requirements": [
+                    {
+                        "requirement_id": str(value.requirement_id),
+                        "field_type": value.field_type,
+                        "field_value": value.field_value,
+                        "status": value.status,
+                    }
+                    for value in number.requirements.all()
+                ],
+            }
+            for number in numbers
+        ],
+    } | changes
+
+
+def telnyx_sub_orders(order: Order, **changes) -> list[dict]:
+    """A cached order's sub orders as Telnyx lists them, with `changes` to each."""
+    return [
+        {
+            "id": str(sub.pk),
+            "country_code": sub.country_code,
+            "phone_number_type": sub.phone_number_type,
+            "status": sub.status,
+            "requirements_met": sub.requirements_met,
+            "phone_numbers_count": sub.phone_numbers_count,
+            "created_at": sub.created_at.isoformat(),
+            "updated_at": (sub.updated_at + timedelta(seconds=1)).isoformat(),
+        }
+        | changes
+        for sub in order.sub_orders.all()
+    ]
 
 
 def requirement(order: Order, label: str) -> RequirementSummary:

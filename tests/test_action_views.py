@@ -10,24 +10,15 @@ from django.urls import reverse
 
 from orders.forms import requirement_field_name
 from orders.models import AuditEntry, AuditOutcome, RequirementDefinition, Status, SubOrder
-from orders.selectors.order_page import order_detail, requirement_summaries
 from tests.helpers import (
     HTMX,
     cached_sub_order,
+    form_data,
     other_customer_type,
     patches,
     pending_requirement,
     requirement,
 )
-
-
-def form_data(order, **values) -> dict:
-    """The requirements form as the page sends it: every field with its current value, then
-    `values` (field name -> typed text)."""
-    data = {"customer_reference": order.customer_reference}
-    for summary in requirement_summaries(detail=order_detail(order_id=order.pk)):
-        data[requirement_field_name(summary.requirement_id)] = summary.current_value
-    return data | values
 
 
 def update_url(order) -> str:

@@ -268,9 +268,13 @@ class TelnyxClient:
                 return self._attempt(method, path, deadline=deadline, **kwargs)
             except TelnyxError as error:
                 repeatable = error.retryable if method == "GET" else error.status == 429
+                retry = repeatable and attempt < self.max_retries
                 delay = self._delay(attempt, error)
-                spent = deadline is not None and self.clock() + delay + MIN_ATTEMPT > deadline
-                if spent and error.kind == "timeout":
+                now = self.clock()
+                spent = deadline is not None and now + delay + MIN_ATTEMPT > deadline
+                # A timeout is the budget's when the budget ended the attempt or the retry.
+                out_of_time = deadline is not None and now + MIN_ATTEMPT > deadline
+                if error.kind == "timeout" and (out_of_time or (retry and spent)):
                     logger.info("Telnyx %s %s: %gs budget spent", method, path, self.budget)
                     raise TelnyxError(
                         "timeout",
@@ -278,7 +282,7 @@ class TelnyxClient:
                         budget=self.budget,
                         outcome_unknown=error.outcome_unknown,
                     ) from error
-                if not repeatable or attempt >= self.max_retries or spent:
+                if not retry or spent:
                     raise
                 logger.warning(
                     "Telnyx %s %s failed (%s); retry %d/%d in %.2fs",
