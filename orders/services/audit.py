@@ -26,10 +26,10 @@ def _error_detail(error: TelnyxError) -> str:
 
 
 def _storable(value: object) -> object:
-    """`value` as every database keeps it: PostgreSQL refuses NUL in text and JSON, and no
-    database encodes an unpaired surrogate; Telnyx's answers may hold either."""
+    """`value` as every database keeps it: PostgreSQL refuses NUL in text and JSON, which
+    Telnyx's answers may hold."""
     if isinstance(value, str):
-        return value.replace("\x00", "").encode("utf-8", "replace").decode()
+        return value.replace("\x00", "")
     if isinstance(value, dict):
         return {_storable(key): _storable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
