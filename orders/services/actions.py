@@ -168,26 +168,6 @@ def _recache(*, client: TelnyxClient, order_id: UUID, answer: dict | None = None
         return None
 
 
-def _unknown_outcome(
-    entry: AuditEntry, error: TelnyxError, *, telnyx: TelnyxClient, order_id: UUID
-) -> ActionFailed:
-    """A write Telnyx may have applied: said so, and the order fetched again (within what is
-    left of the time budget) so that the page shows which."""
-    refreshed = _recache(client=telnyx, order_id=order_id) is not None
-    audit_complete(entry, outcome=AuditOutcome.UNKNOWN, error=error)
-    if refreshed:
-        message = (
-            f"{error} It is not known whether Telnyx applied the change, so the order was "
-            "fetched from Telnyx again: this page shows what Telnyx holds now."
-        )
-    else:
-        message = (
-            f"{error} It is not known whether Telnyx applied the change, and fetching the order "
-            "again failed too: refresh the order in a moment to find out."
-        )
-    return ActionFailed(message, entry=entry, error=error, refreshed=refreshed)
-
-
 def _write_failed(
     entry: AuditEntry,
     error: TelnyxError,
@@ -198,26 +178,35 @@ def _write_failed(
     problems: dict[UUID | str, list[str]] | None = None,
 ) -> ActionFailed:
     """The ActionFailed of a write to an "order" or "sub order" (`subject`) that Telnyx did
-    not answer with success, its audit entry completed. An answer that came but could not be
-    read counts as one of unknown outcome, though the order is not fetched again: it is likely
-    to be as unreadable."""
-    if error.kind == "malformed":
-        audit_complete(entry, outcome=AuditOutcome.UNKNOWN, error=error)
-        return ActionFailed(
-            f"{error} It is not known whether Telnyx applied the change; this page was not "
-            "changed. Refresh the order to see what Telnyx holds.",
-            entry=entry,
-            error=error,
+    not answer with success, its audit entry completed.
+
+    When Telnyx may have applied it (no answer after sending it, a 5xx, an answer that could
+    not be read) the person is told so, and the order is fetched again within what is left of
+    the time budget, so that the page shows which; not after an unreadable answer, as the
+    order is likely to be as unreadable.
+    """
+    if not (error.outcome_unknown or error.kind == "malformed"):
+        audit_complete(entry, outcome=audit_outcome(error), error=error)
+        message = (
+            "Telnyx refused the values marked below, so nothing was changed."
+            if problems
+            else _failure_message(error, subject=subject)
         )
-    if error.outcome_unknown:
-        return _unknown_outcome(entry, error, telnyx=telnyx, order_id=order_id)
-    audit_complete(entry, outcome=audit_outcome(error), error=error)
-    message = (
-        "Telnyx refused the values marked below, so nothing was changed."
-        if problems
-        else _failure_message(error, subject=subject)
+        return ActionFailed(message, entry=entry, error=error, problems=problems)
+    refreshed = error.kind != "malformed" and _recache(client=telnyx, order_id=order_id) is not None
+    audit_complete(entry, outcome=AuditOutcome.UNKNOWN, error=error)
+    if error.kind == "malformed":
+        then = "this page was not changed. Refresh the order to see what Telnyx holds."
+    elif refreshed:
+        then = "so the order was fetched from Telnyx again: this page shows what it holds now."
+    else:
+        then = "fetching the order again failed too: refresh the order in a moment to find out."
+    return ActionFailed(
+        f"{error} It is not known whether Telnyx applied the change; {then}",
+        entry=entry,
+        error=error,
+        refreshed=refreshed,
     )
-    return ActionFailed(message, entry=entry, error=error, problems=problems)
 
 
 @contextmanager
