@@ -224,8 +224,9 @@ def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
         except actions.ActionFailed as failed:
             form.add_upstream_errors(failed.problems)
             failure = failed
-            # A 404 flags the order as gone: the panel says so.
-            detail.order.refresh_from_db()
+            # A 404 flags the order as gone, an unknown outcome fetched it again: the panel
+            # shows either.
+            detail = _detail_or_404(order_id)
         else:
             message = f"Telnyx accepted {_what_was_sent(reference, changes)}."
             return _changed(request, order_id, message, done)
@@ -238,8 +239,18 @@ def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
             if failure
             else [Region.REQUIREMENTS]
         )
-        return render_regions(request, regions, context)
+        return _refreshed_elsewhere(render_regions(request, regions, context), failure)
     return render(request, ORDER_PAGE, context, status=FAILED)
+
+
+def _refreshed_elsewhere(
+    response: HttpResponse, failure: actions.ActionFailed | None
+) -> HttpResponse:
+    """After a write of unknown outcome fetched its order again, the other open panels refresh
+    too (the event the pollers send)."""
+    if failure is not None and failure.refreshed:
+        return trigger_client_event(response, "ordersChanged")
+    return response
 
 
 @transaction.non_atomic_requests
@@ -258,6 +269,9 @@ def sub_order_cancel(request: HttpRequest, sub_order_id: UUID) -> HttpResponse:
             )
         except actions.ActionFailed as failed:
             failure = failed
+            if failed.refreshed:
+                # Telnyx may have cancelled it: as fetched again (gone if Telnyx dropped it).
+                sub_order = SubOrder.objects.filter(pk=sub_order.pk).first() or sub_order
         else:
             message = (
                 f"Telnyx cancelled the {sub_order.country_code} {sub_order.phone_number_type} "
@@ -269,7 +283,8 @@ def sub_order_cancel(request: HttpRequest, sub_order_id: UUID) -> HttpResponse:
         if failure is None:
             return render_regions(request, [Region.CANCEL_PANEL], context)
         context["history"] = order_history(order_id=sub_order.order_id)
-        return render_regions(request, [Region.CANCEL_PANEL, Region.HISTORY], context)
+        response = render_regions(request, [Region.CANCEL_PANEL, Region.HISTORY], context)
+        return _refreshed_elsewhere(response, failure)
     status = FAILED if request.method == "POST" else 200
     return render(request, "orders/sub_order_cancel.html", context, status=status)
 
