@@ -15,7 +15,8 @@ from django.utils import timezone
 from orders.models import AuditEntry, AuditOutcome
 from orders.selectors.history import HISTORY_SHOWN, order_history
 from orders.services.actions import ActionFailed, order_update, sub_order_cancel
-from orders.services.audit import audit_complete, audit_write
+from orders.services.audit import INTERRUPTED, audit_complete, audit_write
+from orders.services.sync import INTERRUPTED_AFTER, orders_sync
 from orders.telnyx import TelnyxClient
 from tests.helpers import FAKE_TELNYX, telnyx_order, telnyx_sub_orders
 from webhooks.models import WebhookEvent
@@ -76,6 +77,26 @@ def test_a_pending_entry_is_completed_once_and_then_never_changes(order_factory,
     with pytest.raises(ValueError, match="append-only"):
         stored.save()
     assert AuditEntry.objects.get().outcome == AuditOutcome.SUCCESS
+
+
+def test_a_sync_closes_entries_whose_request_died_waiting_for_telnyx(
+    synced, manager_user, order_factory
+):
+    order = order_factory()
+    started = [
+        audit_write(user=manager_user, outcome=AuditOutcome.PENDING, action=kind, order_id=order.pk)
+        for kind in (AuditEntry.Action.UPDATE, AuditEntry.Action.REFRESH)
+    ]
+    # The first began long before the sync: its worker died. The second may still be waiting.
+    AuditEntry.objects.filter(pk=started[0].pk).update(
+        created_at=timezone.now() - INTERRUPTED_AFTER - timedelta(seconds=1)
+    )
+
+    orders_sync()
+
+    dead, waiting = (AuditEntry.objects.get(pk=entry.pk) for entry in started)
+    assert (dead.outcome, dead.telnyx_detail) == (AuditOutcome.UNKNOWN, INTERRUPTED)
+    assert waiting.outcome == AuditOutcome.PENDING
 
 
 def test_the_entry_is_pending_while_telnyx_is_called(mocked_telnyx, order_factory, manager_user):

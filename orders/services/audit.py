@@ -1,6 +1,7 @@
 """The audit trail: one append-only entry for every attempt at an action on an order."""
 
 from collections.abc import Iterator
+from datetime import datetime
 from http import HTTPStatus
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -87,6 +88,18 @@ def audit_complete(
     for name, value in values.items():
         setattr(entry, name, value)
     return entry
+
+
+INTERRUPTED = "Interrupted: the server stopped waiting for Telnyx before it answered."
+
+
+def audit_close_interrupted(*, before: datetime) -> int:
+    """Completes, as outcome unknown, the entries still pending from before `before`: their
+    request died waiting for Telnyx (a worker killed or restarted), so no answer will come to
+    complete them. Returns how many."""
+    return AuditEntry.objects.filter(outcome=AuditOutcome.PENDING, created_at__lt=before).update(
+        outcome=AuditOutcome.UNKNOWN, telnyx_detail=INTERRUPTED
+    )
 
 
 def audit_outcome(error: TelnyxError) -> AuditOutcome:
