@@ -273,10 +273,10 @@ def test_an_empty_reply_is_refused_without_calling_telnyx(synced, manager_client
     assert comment_requests(synced) == []
 
 
-def test_a_reply_telnyx_refuses_is_shown_with_the_text_kept(synced, manager_client):
+def test_a_reply_telnyx_turns_away_is_shown_with_the_text_kept(synced, manager_client):
     sub_order, _ = declined_thread()
     before = list(Comment.objects.filter(record_id=sub_order.pk).values())
-    synced.faults.error_rate = 1.0
+    synced.faults.rate_limit_burst = 10
 
     response = reply(manager_client, sub_order, "Typed & kept", headers=HTMX)
 
@@ -293,6 +293,7 @@ def test_a_reply_telnyx_refuses_is_shown_with_the_text_kept(synced, manager_clie
 def test_upstream_failure_posts_nothing_and_is_audited(
     failure: Failure, mocked_telnyx, order_factory, manager_user
 ):
+    failure = failure.written()
     sub_order = order_factory().sub_orders.get()
     failure.register(mocked_telnyx, "POST", f"{FAKE_TELNYX}/comments")
 
@@ -346,7 +347,7 @@ def test_marking_read_what_is_read_is_refused_without_calling_telnyx(synced, man
     assert AuditEntry.objects.first().outcome == AuditOutcome.FORBIDDEN
 
 
-def test_marking_read_that_fails_changes_nothing_and_says_so(synced, manager_client):
+def test_marking_read_without_an_answer_changes_nothing_and_says_so(synced, manager_client):
     sub_order, comment = declined_thread()
     unread = unread_on(sub_order.order_id)
     synced.faults.error_rate = 1.0
@@ -355,11 +356,12 @@ def test_marking_read_that_fails_changes_nothing_and_says_so(synced, manager_cli
 
     assert response.status_code == 422
     item = response.content.decode().split(f'id="comment-{comment.pk}"')[1].split("</li>")[0]
-    assert "Nothing was changed; try again" in item
+    assert "It is not known whether Telnyx applied the change" in item
+    assert "fetching the thread again failed too" in item
     comment.refresh_from_db()
     assert comment.read_at is None
     assert unread_on(sub_order.order_id) == unread
-    assert AuditEntry.objects.get().outcome == AuditOutcome.FAILED
+    assert AuditEntry.objects.get().outcome == AuditOutcome.UNKNOWN
 
 
 def test_a_comment_on_a_sub_order_not_held_here_cannot_be_marked_read(manager_client):

@@ -271,6 +271,7 @@ def test_an_attach_telnyx_refuses_shows_next_to_the_sub_order_and_changes_nothin
 def test_upstream_failure_attaches_nothing_and_is_audited(
     failure: Failure, mocked_telnyx, order_factory, manager_user, cache_snapshot
 ):
+    failure = failure.written()
     sub_order = order_factory(country="CH").sub_orders.get()
     group = RequirementGroup.objects.create(
         id="a4b201f9-8646-4e54-a7d2-b2e403eeaf8c",

@@ -25,7 +25,7 @@ def _drop_count(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orders", "0012_paperwork")]
+    dependencies = [("orders", "0013_audit_pending")]
 
     operations = [
         migrations.SeparateDatabaseAndState(

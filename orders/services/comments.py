@@ -14,8 +14,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from orders.models import AuditEntry, AuditOutcome, Comment, CommenterType, Order, Status, SubOrder
-from orders.services.actions import ActionDone, ActionFailed, failure_message
-from orders.services.audit import audit_outcome, audit_write, sent_request
+from orders.services.actions import ActionDone, ActionFailed, audit_completed, failure_message
+from orders.services.audit import audit_complete, audit_outcome, audit_write, sent_request
 from orders.services.fetch import client_scope
 from orders.services.telnyx_data import clean_text, malformed, parse_timestamp
 from orders.telnyx import TelnyxClient, TelnyxError
@@ -144,40 +144,59 @@ def comments_sync(
     return result
 
 
+def _comment_failed(
+    entry: AuditEntry, error: TelnyxError, *, telnyx: TelnyxClient, sub_order: SubOrder
+) -> ActionFailed:
+    """The ActionFailed of a comment write Telnyx did not answer with success, its audit entry
+    completed. When Telnyx may have applied it, the thread is fetched again so that the page
+    shows whether it did."""
+    if not (error.outcome_unknown or error.kind == "malformed"):
+        audit_complete(entry, outcome=audit_outcome(error), error=error)
+        message = failure_message(error, subject="sub order")
+        return ActionFailed(message, entry=entry, error=error)
+    try:
+        comments_fetch(sub_order=sub_order, client=telnyx)
+        then = "so the thread was fetched from Telnyx again: this page shows what it holds now."
+    except (TelnyxError, DatabaseError):
+        then = "fetching the thread again failed too: refresh the order in a moment to find out."
+    audit_complete(entry, outcome=AuditOutcome.UNKNOWN, error=error)
+    message = f"{error} It is not known whether Telnyx applied the change; {then}"
+    return ActionFailed(message, entry=entry, error=error)
+
+
 def comment_post(
     *, sub_order: SubOrder, body: str, user: AbstractBaseUser, client: TelnyxClient | None = None
 ) -> ActionDone:
     """Posts our comment on the sub order's thread at Telnyx (asking for a deadline extension,
     say), then fetches and caches the thread. Raises ActionFailed, audited, when Telnyx refuses
-    or cannot be reached: nothing is cached then."""
+    or cannot be reached (nothing is cached then), or does not say whether it took it (the
+    thread is fetched again)."""
     sent = {
         "body": body,
         "comment_record_type": RECORD_TYPE,
         "comment_record_id": str(sub_order.pk),
     }
-    record = partial(
-        audit_write,
+    entry = audit_write(
         user=user,
+        outcome=AuditOutcome.PENDING,
         action=AuditEntry.Action.COMMENT_POST,
         order_id=sub_order.order_id,
         sub_order_id=sub_order.pk,
         sent=sent_request("POST", "/comments", sent),
     )
-    with client_scope(client) as telnyx:
+    with audit_completed(entry), client_scope(client, interactive=True) as telnyx:
         try:
             answer = telnyx.create_comment(record_id=str(sub_order.pk), body=body)
         except TelnyxError as error:
-            entry = record(outcome=audit_outcome(error), error=error)
-            raise ActionFailed(
-                failure_message(error, subject="sub order"), entry=entry, error=error
-            ) from error
+            raise _comment_failed(entry, error, telnyx=telnyx, sub_order=sub_order) from error
         stored = True
         try:
             comments_fetch(sub_order=sub_order, client=telnyx)
         except (TelnyxError, DatabaseError) as error:
             logger.warning("sub order %s: caching its thread failed: %s", sub_order.pk, error)
             stored = False
-    entry = record(outcome=AuditOutcome.SUCCESS, after={"id": clean_text(answer.get("id"), 64)})
+        after = {"id": clean_text(answer.get("id"), 64)}
+        audit_complete(entry, outcome=AuditOutcome.SUCCESS, after=after)
     return ActionDone(entry=entry, order=sub_order.order, stored=stored)
 
 
@@ -186,7 +205,8 @@ def comment_mark_read(
 ) -> ActionDone:
     """Marks one of Telnyx's comments on a cached sub order read at Telnyx, then in the cache
     as Telnyx answered. Refused without asking Telnyx (FORBIDDEN) when it is read already.
-    Raises ActionFailed, audited; a failure changes nothing cached."""
+    Raises ActionFailed, audited; a failure changes nothing cached but the thread, fetched
+    again when Telnyx did not say whether it marked it."""
     sub_order = SubOrder.objects.select_related("order").get(pk=comment.record_id)
     record = partial(
         audit_write,
@@ -202,18 +222,16 @@ def comment_mark_read(
         raise ActionFailed(
             "This comment is already marked read. Nothing was sent to Telnyx.", entry=entry
         )
-    with client_scope(client) as telnyx:
+    entry = record(outcome=AuditOutcome.PENDING)
+    with audit_completed(entry), client_scope(client, interactive=True) as telnyx:
         try:
             answer = telnyx.mark_comment_read(str(comment.pk))
         except TelnyxError as error:
-            entry = record(outcome=audit_outcome(error), error=error)
-            raise ActionFailed(
-                failure_message(error, subject="comment"), entry=entry, error=error
-            ) from error
-    # Telnyx said it is read: when its answer does not say since when, since now.
-    read_at = parse_timestamp(answer.get("read_at")) or timezone.now()
-    with transaction.atomic():
-        Comment.objects.filter(pk=comment.pk).update(read_at=read_at, synced_at=timezone.now())
-        orders_recount_unread(order_ids=[sub_order.order_id])
-    entry = record(outcome=AuditOutcome.SUCCESS, after={"read_at": read_at.isoformat()})
+            raise _comment_failed(entry, error, telnyx=telnyx, sub_order=sub_order) from error
+        # Telnyx said it is read: when its answer does not say since when, since now.
+        read_at = parse_timestamp(answer.get("read_at")) or timezone.now()
+        with transaction.atomic():
+            Comment.objects.filter(pk=comment.pk).update(read_at=read_at, synced_at=timezone.now())
+            orders_recount_unread(order_ids=[sub_order.order_id])
+        audit_complete(entry, outcome=AuditOutcome.SUCCESS, after={"read_at": read_at.isoformat()})
     return ActionDone(entry=entry, order=sub_order.order)

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from orders.models import AuditEntry, AuditOutcome, RequirementGroup, RequirementValue, SubOrder
 from orders.selectors.requirement_groups import GroupFit, group_fit
-from orders.services.actions import ActionDone, ActionFailed, failure_message
-from orders.services.audit import audit_outcome, audit_write, sent_request
+from orders.services.actions import ActionDone, ActionFailed, audit_completed, write_failed
+from orders.services.audit import audit_complete, audit_write, sent_request
 from orders.services.fetch import client_scope
 from orders.services.refresh import order_reload
 from orders.services.telnyx_data import clean_text, malformed, parse_timestamp
@@ -134,7 +134,8 @@ def requirement_group_attach(
 
     Raises ActionFailed, audited: refused without asking Telnyx (FORBIDDEN) when the sub order
     is not pending or the group does not fit; when Telnyx refuses or cannot be reached the
-    cache is left as it was.
+    cache is left as it was; when it does not say whether it attached, the order is fetched
+    again.
     """
     path = f"/sub_number_orders/{sub_order.pk}/requirement_group"
     before = _open_values(sub_order)
@@ -150,21 +151,22 @@ def requirement_group_attach(
     problem = _refusal(group_fit(sub_order=sub_order, group_id=group_id), sub_order)
     if problem:
         raise ActionFailed(problem, entry=record(outcome=AuditOutcome.FORBIDDEN))
-    with client_scope(client) as telnyx:
+    entry = record(outcome=AuditOutcome.PENDING)
+    order_id = sub_order.order_id
+    with audit_completed(entry), client_scope(client, interactive=True) as telnyx:
         try:
             telnyx.attach_requirement_group_to_sub_order(
                 str(sub_order.pk), requirement_group_id=group_id
             )
         except TelnyxError as error:
-            entry = record(outcome=audit_outcome(error), error=error)
-            message = failure_message(error, subject="sub order")
-            raise ActionFailed(message, entry=entry, error=error) from error
-        order_id = sub_order.order_id
+            raise write_failed(
+                entry, error, telnyx=telnyx, order_id=order_id, subject="sub order"
+            ) from error
         try:
             order = order_reload(order_id=order_id, client=telnyx)
         except (TelnyxError, DatabaseError) as error:
             logger.warning("order %s: caching it after an attach failed: %s", order_id, error)
             order = None
-    after = _open_values(sub_order) if order is not None else {}
-    entry = record(outcome=AuditOutcome.SUCCESS, after=after)
+        after = _open_values(sub_order) if order is not None else {}
+        audit_complete(entry, outcome=AuditOutcome.SUCCESS, after=after)
     return ActionDone(entry=entry, order=order or sub_order.order, stored=order is not None)

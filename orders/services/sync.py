@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from queue import Empty, SimpleQueue
 from uuid import UUID
@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from orders.locks import lease
 from orders.models import Order, Status, SyncRun
+from orders.services.audit import audit_close_interrupted
 from orders.services.comments import comments_sync
 from orders.services.fetch import order_fetch
 from orders.services.requirement_groups import requirement_groups_sync
@@ -266,6 +267,9 @@ def _paperwork_sync(run: SyncRun, *, order_id: str | None) -> None:
 
 # The lease that keeps two syncs, from wherever they were started, from running at once.
 SYNC_LOCK = "sync"
+# An attempt still pending this long after it began is not waiting any more: no request or job
+# waits for Telnyx anywhere near as long, so its worker died. Each sync closes such entries.
+INTERRUPTED_AFTER = timedelta(minutes=10)
 
 
 def orders_sync(
@@ -293,6 +297,7 @@ def orders_sync(
                 progress(done, total)
 
         run = SyncRun.objects.create(started_at=timezone.now())
+        audit_close_interrupted(before=run.started_at - INTERRUPTED_AFTER)
         sync = _Sync(
             run=run, workers=concurrency or settings.TELNYX_SYNC_CONCURRENCY, progress=step
         )
