@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import views
+from orders import preference_views, queue_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +13,9 @@ urlpatterns = [
     ),
     path("orders/<uuid:order_id>/refresh/", views.order_refresh, name="order_refresh"),
     path("sub-orders/<uuid:sub_order_id>/cancel/", views.sub_order_cancel, name="sub_order_cancel"),
+    path("queue/", queue_views.queue, name="queue"),
+    path("queue/export/", queue_views.queue_export, name="queue_export"),
+    path("settings/", preference_views.preferences, name="preferences"),
     path("orders/changes/", views.order_changes, name="order_changes"),
     path("sync-status/", views.sync_status, name="sync_status"),
 ]
