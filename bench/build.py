@@ -288,7 +288,8 @@ class _Generator:
                 met = status == "success" or rng.random() < (0.5 if status == "failure" else 0.2)
                 sub_met = sub_met and met
                 number_deadline = None if met else created + timedelta(days=2)
-                if number_deadline is not None:
+                # Only a pending order's numbers can still be fixed (telnyx_data.order_rows).
+                if number_deadline is not None and status == "pending":
                     awaiting += 1
                     deadline = min(deadline or number_deadline, number_deadline)
                 e164 = self._e164(country, code, length)
