@@ -2,7 +2,6 @@
 
 from datetime import datetime, tzinfo
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -23,16 +22,23 @@ def _filter_form(request: HttpRequest) -> QueueFilterForm:
     return form
 
 
+def _page_number(text: str | None) -> int:
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 7 else 1
+
+
 @can_browse
 def queue(request: HttpRequest) -> HttpResponse:
     form = _filter_form(request)
     filters = form.filters()
-    groups = queue_selectors.queue_groups(sort=form.cleaned_data["sort"], **filters)
-    page = Paginator(groups, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = queue_selectors.queue_page(
+        number=_page_number(request.GET.get("page")),
+        per_page=PAGE_SIZE,
+        sort=form.cleaned_data["sort"],
+        **filters,
+    )
     context = {
         "form": form,
         "page": page,
-        "groups": queue_selectors.queue_group_details(list(page.object_list)),
         "totals": queue_selectors.queue_totals(**filters),
         "export_query": request.GET.urlencode(),
     }

@@ -27,9 +27,8 @@ from orders.selectors.home import home_summary
 from orders.selectors.queue import (
     QueueTotals,
     needs_action,
-    queue_group_details,
     queue_group_orders,
-    queue_groups,
+    queue_page,
     queue_totals,
 )
 from orders.services.actions import sub_order_cancel
@@ -55,7 +54,7 @@ def _decline(order: Order, *, count: int | None = None) -> None:
 
 
 def _groups(**filters) -> list:
-    return queue_group_details(list(queue_groups(**filters)))
+    return queue_page(per_page=1000, **filters).groups
 
 
 @pytest.fixture
@@ -324,3 +323,25 @@ def test_order_rows_count_no_number_of_a_cancelled_sub_order():
 
     assert rows.order["numbers_awaiting"] == 1
     assert rows.order["deadline"].isoformat() == "2026-11-22T10:00:00+00:00"
+
+
+def test_queue_pages_count_every_group_and_fall_back_to_the_first(order_factory):
+    for index in range(5):
+        order_factory(customer_reference=f"R{index}", numbers=1)
+
+    second = queue_page(number=2, per_page=2)
+    past = queue_page(number=9, per_page=2)
+
+    assert (second.count, second.num_pages, len(second.groups)) == (5, 3, 2)
+    assert second.has_previous and second.has_next
+    assert (past.number, [g.customer_reference for g in past.groups]) == (1, ["R0", "R1"])
+
+
+def test_queue_page_links_the_next_page(support_client, order_factory):
+    for index in range(51):
+        order_factory(customer_reference=f"R{index:02}", numbers=1)
+
+    html = page_html(support_client, reverse("queue"), {"country": "CH"})
+
+    assert "51 groups, page 1 of 2" in html
+    assert 'href="?country=CH&amp;page=2"' in html

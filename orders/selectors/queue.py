@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import CharField, Count, F, Max, Min, Q, QuerySet
+from django.db.models import CharField, Count, F, Func, IntegerField, Max, Min, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -172,8 +172,8 @@ def _latest_reasons(sub_order_ids: set[UUID]) -> dict[UUID, str]:
     return latest
 
 
-def queue_group_details(rows: list[dict]) -> list[QueueGroup]:
-    """A page of queue_groups() with each requirement's label and Telnyx's latest reason: two
+def _details(rows: list[dict]) -> list[QueueGroup]:
+    """Rows of queue_groups() with each requirement's label and Telnyx's latest reason: two
     queries, whatever the number of groups."""
     requirement_ids = {row["requirement"] for row in rows}
     labels = dict(
@@ -199,6 +199,50 @@ def queue_group_details(rows: list[dict]) -> list[QueueGroup]:
         )
         for row in rows
     ]
+
+
+class _GroupsTotal(Func):
+    """How many groups the whole grouped query has, on each row of a page of it: the page and
+    its paginator's count in one query, which reads the queue once rather than twice."""
+
+    template = "COUNT(*) OVER ()"
+    # Computed over the groups, so not something to group by.
+    contains_aggregate = True
+    output_field = IntegerField()
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    groups: list[QueueGroup]
+    number: int  # from 1
+    count: int  # groups in the whole filtered queue
+    per_page: int
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+
+def queue_page(
+    *, number: int = 1, per_page: int = 50, sort: str = DEFAULT_SORT, **filters
+) -> QueuePage:
+    """Page `number` of queue_groups() (past the last page: the first), each group with its
+    requirement's label and Telnyx's latest reason."""
+    number = max(1, number)
+    groups = queue_groups(sort=sort, **filters).annotate(groups_total=_GroupsTotal())
+    rows = list(groups[(number - 1) * per_page : number * per_page])
+    if not rows and number > 1:
+        number, rows = 1, list(groups[:per_page])
+    count = rows[0]["groups_total"] if rows else 0
+    return QueuePage(groups=_details(rows), number=number, count=count, per_page=per_page)
 
 
 @dataclass(frozen=True)
