@@ -98,7 +98,7 @@ GROUP_KEY = ("customer_reference", "country", "number_type", "requirement")
 def queue_groups(*, sort: str = DEFAULT_SORT, **filters) -> QuerySet:
     """The queue's groups (dicts: GROUP_KEY, numbers, orders, declined, deadline - the nearest
     one -, an_order and reason_sub_order, a sub order with a declined value), filtered as
-    queue_values() and sorted; one aggregate query, for a Paginator."""
+    queue_values() and sorted: one aggregate query, of which queue_page() reads a page."""
     return (
         queue_values(**filters)
         .values(
