@@ -364,3 +364,13 @@ def test_queue_page_links_the_next_page(support_client, order_factory):
 
     assert "51 groups, page 1 of 2" in html
     assert 'href="?country=CH&amp;page=2"' in html
+
+
+def test_export_defuses_cells_a_spreadsheet_would_run(support_client, order_factory):
+    order_factory(customer_reference='=HYPERLINK("http://evil.example","x")', numbers=1)
+
+    response = support_client.get(reverse("queue_export"))
+
+    (row,) = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))
+    assert row["customer_reference"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert row["phone_number"].startswith("+41")  # a number stays a number
