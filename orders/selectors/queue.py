@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import CharField, Count, F, Func, IntegerField, Max, Min, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import Count, F, Func, IntegerField, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from orders.deadlines import deadline_in
@@ -15,6 +14,7 @@ from orders.models import (
     REQUIREMENTS_CANCELLED,
     Comment,
     CommenterType,
+    PhoneNumber,
     RequirementDefinition,
     RequirementValue,
     Status,
@@ -97,8 +97,8 @@ GROUP_KEY = ("customer_reference", "country", "number_type", "requirement")
 
 def queue_groups(*, sort: str = DEFAULT_SORT, **filters) -> QuerySet:
     """The queue's groups (dicts: GROUP_KEY, numbers, orders, declined, deadline - the nearest
-    one -, an_order and reason_sub_order, a sub order with a declined value), filtered as
-    queue_values() and sorted: one aggregate query, of which queue_page() reads a page."""
+    one -, a_number and declined_number, phone number ids), filtered as queue_values() and
+    sorted: one aggregate query, of which queue_page() reads a page."""
     return (
         queue_values(**filters)
         .values(
@@ -113,12 +113,10 @@ def queue_groups(*, sort: str = DEFAULT_SORT, **filters) -> QuerySet:
             orders=Count("phone_number__order", distinct=True),
             declined=Count("pk", filter=Q(status=ValueStatus.DECLINED)),
             deadline=Min("phone_number__deadline"),
-            # Text: PostgreSQL has no max() of uuids. With one order, this is it.
-            an_order=Max(Cast("phone_number__order", CharField())),
-            reason_sub_order=Max(
-                Cast("phone_number__sub_order", CharField()),
-                filter=Q(status=ValueStatus.DECLINED),
-            ),
+            # A number of the group (of its one order, when it has one), and one with a declined
+            # value (whose sub order has Telnyx's reason): integers, cheap to aggregate.
+            a_number=Max("phone_number"),
+            declined_number=Max("phone_number", filter=Q(status=ValueStatus.DECLINED)),
         )
         .order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]), *GROUP_KEY)
     )
@@ -160,8 +158,10 @@ class QueueGroup:
 
 
 def _latest_reasons(sub_order_ids: set[UUID]) -> dict[UUID, str]:
-    """Telnyx's latest comment on each sub order, in one query."""
+    """Telnyx's latest comment on each sub order, in one query (none for no sub order)."""
     latest: dict[UUID, str] = {}
+    if not sub_order_ids:
+        return latest
     comments = (
         Comment.objects.filter(record_id__in=sub_order_ids, commenter_type=CommenterType.ADMIN)
         .order_by("record_id", "-created_at")
@@ -173,14 +173,21 @@ def _latest_reasons(sub_order_ids: set[UUID]) -> dict[UUID, str]:
 
 
 def _details(rows: list[dict]) -> list[QueueGroup]:
-    """Rows of queue_groups() with each requirement's label and Telnyx's latest reason: two
-    queries, whatever the number of groups."""
+    """Rows of queue_groups() with each requirement's label, the order of a group of one, and
+    Telnyx's latest reason: three queries, whatever the number of groups."""
     requirement_ids = {row["requirement"] for row in rows}
     labels = dict(
         RequirementDefinition.objects.filter(id__in=requirement_ids).values_list("id", "label")
     )
-    sub_orders = {UUID(row["reason_sub_order"]) for row in rows if row["reason_sub_order"]}
-    reasons = _latest_reasons(sub_orders) if sub_orders else {}
+    number_ids = {row["a_number"] for row in rows} | {row["declined_number"] for row in rows}
+    # A number gone since the groups were read (a sync in between) is in neither.
+    order_of: dict[int, UUID] = {}
+    sub_order_of: dict[int, UUID | None] = {}
+    found = PhoneNumber.objects.filter(pk__in=number_ids - {None})
+    for number_id, order_id, sub_order_id in found.values_list("pk", "order_id", "sub_order_id"):
+        order_of[number_id], sub_order_of[number_id] = order_id, sub_order_id
+    declined_sub_orders = {sub_order_of.get(row["declined_number"]) for row in rows}
+    reasons = _latest_reasons(declined_sub_orders - {None})
     return [
         QueueGroup(
             customer_reference=row["customer_reference"],
@@ -192,10 +199,8 @@ def _details(rows: list[dict]) -> list[QueueGroup]:
             orders=row["orders"],
             declined=row["declined"],
             deadline=row["deadline"],
-            reason=reasons.get(UUID(row["reason_sub_order"]), "")
-            if row["reason_sub_order"]
-            else "",
-            order_id=UUID(row["an_order"]) if row["orders"] == 1 else None,
+            reason=reasons.get(sub_order_of.get(row["declined_number"]), ""),
+            order_id=order_of.get(row["a_number"]) if row["orders"] == 1 else None,
         )
         for row in rows
     ]
