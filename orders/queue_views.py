@@ -10,6 +10,7 @@ from orders.models import RequirementDefinition
 from orders.queue_forms import QueueFilterForm
 from orders.regions import Region
 from orders.selectors import queue as queue_selectors
+from orders.selectors.freshness import orders_change_token
 from orders.views import can_browse, render_htmx
 
 PAGE_SIZE = 50
@@ -28,6 +29,8 @@ def _page_number(text: str | None) -> int:
 
 @can_browse
 def queue(request: HttpRequest) -> HttpResponse:
+    # Read first: a change while the page is built shows at the next poll rather than never.
+    changes_since = orders_change_token()
     form = _filter_form(request)
     filters = form.filters()
     page = queue_selectors.queue_page(
@@ -41,6 +44,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "page": page,
         "totals": queue_selectors.queue_totals(**filters),
         "export_query": request.GET.urlencode(),
+        "changes_since": changes_since,
     }
     return render_htmx(request, Region.QUEUE_RESULTS, context)
 

@@ -374,3 +374,12 @@ def test_export_defuses_cells_a_spreadsheet_would_run(support_client, order_fact
     (row,) = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))
     assert row["customer_reference"] == '\'=HYPERLINK("http://evil.example","x")'
     assert row["phone_number"].startswith("+41")  # a number stays a number
+
+
+def test_queue_refreshes_itself_when_orders_change(support_client, varied):
+    html = page_html(support_client, reverse("queue"), {"country": "DE"})
+
+    assert html.index('id="changes-poller"') < html.index('id="queue-results"')
+    results = html[html.index('<div id="queue-results"') :]
+    assert 'hx-get="/queue/?country=DE"' in results.split(">", 1)[0]
+    assert 'hx-trigger="ordersChanged from:body"' in results.split(">", 1)[0]
