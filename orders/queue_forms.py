@@ -46,8 +46,10 @@ class QueueFilterForm(forms.Form):
         definition = self.cleaned_data["requirement"]
         return definition.id if definition else None
 
-    def clean_sort(self) -> str:
-        return self.cleaned_data["sort"] if self.cleaned_data["sort"] in SORTS else DEFAULT_SORT
+    def chosen_sort(self) -> str:
+        """The sort asked for, or the default one (call is_valid() first)."""
+        sort = self.cleaned_data.get("sort")
+        return sort if sort in SORTS else DEFAULT_SORT
 
     def filters(self) -> dict:
         """What validated, for the selectors (call is_valid() first)."""

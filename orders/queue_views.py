@@ -36,7 +36,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = queue_selectors.queue_page(
         number=_page_number(request.GET.get("page")),
         per_page=PAGE_SIZE,
-        sort=form.cleaned_data["sort"],
+        sort=form.chosen_sort(),
         **filters,
     )
     context = {
@@ -74,6 +74,6 @@ def queue_export(request: HttpRequest) -> HttpResponse:
         CsvColumn("requirement", lambda row: labels.get(row.requirement_id, "")),
         CsvColumn("status", lambda row: row.status or "awaiting value"),
     ]
-    rows = queue_selectors.queue_export_rows(sort=form.cleaned_data["sort"], **form.filters())
+    rows = queue_selectors.queue_export_rows(sort=form.chosen_sort(), **form.filters())
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return csv_response(rows=rows, columns=columns, filename=f"queue-{stamp}.csv")

@@ -4,6 +4,7 @@ page."""
 
 import csv
 import io
+import re
 import uuid
 from datetime import timedelta
 
@@ -383,3 +384,36 @@ def test_queue_refreshes_itself_when_orders_change(support_client, varied):
     results = html[html.index('<div id="queue-results"') :]
     assert 'hx-get="/queue/?country=DE"' in results.split(">", 1)[0]
     assert 'hx-trigger="ordersChanged from:body"' in results.split(">", 1)[0]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"sort": "nonsense"},
+        {"requirement": "not-a-uuid"},
+        {"deadline": "1y"},
+        {"page": "99999999999999"},
+        {"country": "\x00\x00"},
+        {"customer_reference": "x" * 5000},
+    ],
+)
+def test_bad_input_is_ignored_not_an_error(support_client, varied, query):
+    page = support_client.get(reverse("queue"), query)
+    export = support_client.get(reverse("queue_export"), query)
+
+    assert page.status_code == 200
+    assert page.content.decode().count('class="queue-group"') == 3
+    assert export.status_code == 200
+    assert len(b"".join(export.streaming_content).splitlines()) == 1 + 10
+
+
+def test_queue_page_sorts_as_asked(support_client, varied):
+    nearest = page_html(support_client, reverse("queue"))
+    most = page_html(support_client, reverse("queue"), {"sort": "-numbers"})
+
+    def references(html: str) -> list[str]:
+        return re.findall(r'<td class="reference">([^<]+)</td>', html)
+
+    assert references(nearest) == ["ACME", "OTHER", "ACME"]
+    assert references(most)[0] == "ACME" and most.count('<td class="num">5</td>') == 1
+    assert '<option value="-numbers" selected>' in most
