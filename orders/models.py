@@ -137,11 +137,9 @@ class PhoneNumber(models.Model):
 
 
 class ValueStatus(models.TextChoices):
-    """A requirement value's review status, as far as the dashboard acts on it (Telnyx may
-    send others: they are kept as sent)."""
+    """The review statuses of a requirement value the dashboard acts on. Telnyx sends others
+    ("" before any value, "pending-approval" while reviewed): they are kept as sent."""
 
-    AWAITING = "", "awaiting value"
-    PENDING_APPROVAL = "pending-approval"
     DECLINED = "declined"
     APPROVED = "approved"
 

@@ -275,7 +275,7 @@ def queue_totals(*, now: datetime | None = None, **filters) -> QueueTotals:
 def queue_group_orders(
     *, customer_reference: str, country: str, number_type: str, requirement_id: UUID | str
 ) -> list[UUID]:
-    """The ids of the orders one group of the queue covers (its key, exactly), oldest first."""
+    """The ids of the orders one group of the queue covers (its key, exactly), in id order."""
     return list(
         needs_action()
         .filter(
