@@ -335,7 +335,7 @@ def _users():
 def _pages(args: argparse.Namespace, *, admin, big_order_id: str) -> list:
     from django.test import Client
 
-    from bench.measure import find_probes, page_rows, profile_misses
+    from bench.measure import find_probes, page_rows, profile_misses, queue_rows
     from orders import views
 
     client = Client()
@@ -363,6 +363,7 @@ def _pages(args: argparse.Namespace, *, admin, big_order_id: str) -> list:
         deep_page=params["deep"]["page"],
         repeat=args.repeat,
     )
+    rows += queue_rows(client=client, repeat=args.repeat)
     if args.profile:
         for path in profile_misses(
             client=client, rows=rows, directory=args.profile, label=args.database

@@ -279,6 +279,7 @@ class _Generator:
         synced = stamp(self.now)
         groups = self._groups(count)
         awaiting = 0
+        all_met = True
         deadline = None
         for (country, code, length), number_type, size in groups:
             sub_id = self._id()
@@ -287,8 +288,10 @@ class _Generator:
                 number_id += 1
                 met = status == "success" or rng.random() < (0.5 if status == "failure" else 0.2)
                 sub_met = sub_met and met
+                all_met = all_met and met
                 number_deadline = None if met else created + timedelta(days=2)
-                if number_deadline is not None:
+                # Only a pending order's numbers can still be fixed (telnyx_data.order_rows).
+                if number_deadline is not None and status == "pending":
                     awaiting += 1
                     deadline = min(deadline or number_deadline, number_deadline)
                 e164 = self._e164(country, code, length)
@@ -342,7 +345,7 @@ class _Generator:
                 status,
                 self._reference(index),
                 count,
-                awaiting == 0,
+                all_met,
                 str(self._uuid()) if rng.random() < 0.3 else "",
                 str(rng.randrange(10**15, 10**16)) if rng.random() < 0.6 else "",
                 str(self._uuid()) if rng.random() < 0.2 else "",

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.dateparse import parse_date, parse_datetime
 
+from orders.deadlines import DeadlineWindow
 from orders.models import FieldType, Status
 from orders.selectors.order_list import DEFAULT_SORT, SORTS
 from orders.selectors.order_page import RequirementSummary
@@ -64,6 +65,9 @@ class OrderFilterForm(forms.Form):
     )
     created_to = forms.DateField(
         label="Created to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    deadline = forms.ChoiceField(
+        choices=[("", "Any deadline"), *DeadlineWindow.choices], required=False
     )
     sort = forms.ChoiceField(
         choices=[(key, key) for key in SORTS], required=False, widget=forms.HiddenInput

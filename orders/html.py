@@ -21,11 +21,11 @@ def badge(status: str) -> str:
 
 
 def minute(value: datetime | None) -> str:
-    """'2026-05-01 14:03' in the site's time zone (nothing activates another): the pages' date
-    format. Pages show hundreds; strftime costs a fraction of the |date filter."""
+    """'2026-05-01 14:03 CET' in the viewer's time zone (orders.time_zones), named: the pages'
+    date format. Pages show hundreds; strftime costs a fraction of the |date filter."""
     if value is None:
         return ""
-    return value.astimezone(timezone.get_default_timezone()).strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(timezone.get_current_timezone()).strftime("%Y-%m-%d %H:%M %Z")
 
 
 _ANY_ID = uuid.UUID(int=0)

@@ -4,6 +4,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
+from django.utils import timezone
+
+from orders.deadlines import countdown
 from orders.html import badge, minute, order_url
 from orders.models import Order
 
@@ -54,6 +57,17 @@ def _countries(order: Order, url: str) -> str:
     return f"<td>{escape(order.countries)}</td>"
 
 
+def _deadline(order: Order, url: str) -> str:
+    if order.deadline is None:
+        return "<td></td>"
+    now = timezone.now()
+    overdue = " overdue" if order.deadline < now else ""
+    return (
+        f'<td class="deadline{overdue}">{minute(order.deadline)} '
+        f'<span class="countdown{overdue}">{countdown(order.deadline, now=now)}</span></td>'
+    )
+
+
 def _synced(order: Order, url: str) -> str:
     return f"<td>{minute(order.synced_at)}</td>"
 
@@ -70,6 +84,7 @@ COLUMNS = (
     Column("Numbers", ("phone_numbers_count",), _numbers, sort="-numbers"),
     Column("Requirements met", ("requirements_met",), _requirements_met),
     Column("Countries", ("countries",), _countries),
+    Column("Deadline", ("deadline",), _deadline, sort="deadline"),
     Column("Synced", ("synced_at",), _synced),
 )
 LIST_FIELDS = tuple(dict.fromkeys(field for column in COLUMNS for field in column.fields))

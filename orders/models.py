@@ -87,10 +87,16 @@ class SubOrder(models.Model):
         indexes = [
             models.Index(fields=["country_code", "order"], name="suborder_country"),
             models.Index(fields=["phone_number_type", "order"], name="suborder_type"),
+            # The queue reads the pending sub orders' ids once, from this index alone.
+            models.Index(fields=["status", "id"], name="suborder_status"),
         ]
 
     def __str__(self) -> str:
         return f"{self.country_code} {self.phone_number_type} ({self.status})"
+
+
+# Telnyx has no "cancelled" status: the numbers of a cancelled sub order say so here.
+REQUIREMENTS_CANCELLED = "cancelled"
 
 
 class PhoneNumber(models.Model):
@@ -115,10 +121,33 @@ class PhoneNumber(models.Model):
 
     class Meta:
         ordering = ["phone_number"]
-        indexes = [models.Index(fields=["phone_number"], name="phonenumber_e164")]
+        indexes = [
+            models.Index(fields=["phone_number"], name="phonenumber_e164"),
+            # Everything the queue reads of a pending order's numbers, without their rows.
+            models.Index(
+                fields=[
+                    "order",
+                    "status",
+                    "requirements_status",
+                    "sub_order",
+                    "country_code",
+                    "phone_number_type",
+                    "deadline",
+                ],
+                name="phonenumber_queue",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.phone_number
+
+
+class ValueStatus(models.TextChoices):
+    """The review statuses of a requirement value the dashboard acts on. Telnyx sends others
+    ("" before any value, "pending-approval" while reviewed): they are kept as sent."""
+
+    DECLINED = "declined"
+    APPROVED = "approved"
 
 
 class FieldType(models.TextChoices):
@@ -145,6 +174,15 @@ class RequirementValue(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["phone_number", "requirement_id"], name="one_value_per_requirement"
+            )
+        ]
+        indexes = [
+            # The few values that need someone to act (orders.selectors.queue.NEEDS_ACTION),
+            # and all the queue reads of them.
+            models.Index(
+                fields=["phone_number", "requirement_id", "status"],
+                condition=models.Q(field_value="") | models.Q(status="declined"),
+                name="value_needs_action",
             )
         ]
 
@@ -394,3 +432,14 @@ class Comment(models.Model):
     def unread(self) -> bool:
         """Telnyx's comment nobody has marked read (ours count as read)."""
         return self.commenter_type == CommenterType.ADMIN and self.read_at is None
+
+
+class UserPreference(models.Model):
+    """What one person chose for how the site shows things: for now the time zone of its times."""
+
+    user = models.OneToOneField("auth.User", on_delete=models.CASCADE, related_name="preference")
+    # An IANA name ("Europe/Zurich"); blank: the site's TIME_ZONE.
+    time_zone = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.time_zone or 'site time zone'})"

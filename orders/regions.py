@@ -23,6 +23,8 @@ class Region(Enum):
     ORDER_TABLE = "order-table", "orders/order_list.html#table"
     FILTER_ERRORS = "filter-errors", "orders/order_list.html#filter-errors"
     SORT_FIELD = "id_sort", "orders/order_list.html#sort-field"
+    # The queue: its groups, totals and pages, with the filters' errors.
+    QUEUE_RESULTS = "queue-results", "orders/queue.html#results"
     # Every page.
     CHANGES_POLLER = "changes-poller", "orders/includes/changes_poller.html"
     MESSAGES = "messages", "base.html#messages"

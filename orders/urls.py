@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import comment_views, group_views, views
+from orders import comment_views, group_views, preference_views, queue_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -26,6 +26,9 @@ urlpatterns = [
         comment_views.comment_mark_read,
         name="comment_mark_read",
     ),
+    path("queue/", queue_views.queue, name="queue"),
+    path("queue/export/", queue_views.queue_export, name="queue_export"),
+    path("settings/", preference_views.preferences, name="preferences"),
     path("orders/changes/", views.order_changes, name="order_changes"),
     path("sync-status/", views.sync_status, name="sync_status"),
 ]

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     *(["ordersite.auth.TrustedHeaderMiddleware"] if TRUST_REMOTE_USER else []),
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "orders.time_zones.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

@@ -1,4 +1,5 @@
-"""Reads for the home page: orders by status, the deadlines coming up, unread comments."""
+"""Reads for the home page: orders by status, the queue's totals, the deadlines coming up, unread
+comments."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -7,6 +8,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from orders.models import Order, Status
+from orders.selectors.queue import QueueTotals, queue_totals
 
 DEADLINE_SOON = timedelta(hours=48)
 DEADLINE_SOON_SHOWN = 20
@@ -17,7 +19,7 @@ UNREAD_SHOWN = 10
 class HomeSummary:
     counts: dict[str, int]  # orders by status, every status present
     total: int
-    numbers_awaiting: int
+    queue: QueueTotals  # what the queue page shows unfiltered, counted by the same query
     deadline_soon: list[Order]  # the first DEADLINE_SOON_SHOWN pending orders by deadline
     deadline_soon_total: int  # pending with a deadline in the next DEADLINE_SOON
     unread_comments: int  # Telnyx's comments nobody marked read, on every order
@@ -29,7 +31,6 @@ def home_summary(*, now: datetime | None = None) -> HomeSummary:
     due = Q(status=Status.PENDING, deadline__gte=now, deadline__lte=now + DEADLINE_SOON)
     totals = Order.objects.aggregate(
         **{status: Count("pk", filter=Q(status=status)) for status in Status.values},
-        numbers_awaiting=Sum("numbers_awaiting", default=0),
         deadline_soon=Count("pk", filter=due),
         unread_comments=Sum("unread_comments", default=0),
     )
@@ -37,7 +38,7 @@ def home_summary(*, now: datetime | None = None) -> HomeSummary:
     return HomeSummary(
         counts=counts,
         total=sum(counts.values()),
-        numbers_awaiting=totals["numbers_awaiting"],
+        queue=queue_totals(now=now),
         deadline_soon=list(
             Order.objects.filter(due)
             .order_by("deadline")

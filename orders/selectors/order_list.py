@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from orders.deadlines import deadline_in
 from orders.models import Order, PhoneNumber, SubOrder
 
 # The sort keys the list accepts (anything else falls back to the default, newest first).
@@ -23,6 +24,9 @@ SORTS = {
     "status": ("status", "-created_at"),
     "numbers": ("phone_numbers_count", "-created_at"),
     "-numbers": ("-phone_numbers_count", "-created_at"),
+    # Orders without a deadline (none of their numbers awaits anything) come last either way.
+    "deadline": (F("deadline").asc(nulls_last=True), "id"),
+    "-deadline": (F("deadline").desc(nulls_last=True), "-id"),
 }
 DEFAULT_SORT = "-created"
 
@@ -167,11 +171,12 @@ def order_list(
     number_type: str | None = None,
     created_from: date | None = None,
     created_to: date | None = None,
+    deadline: str = "",
     q: str = "",
     sort: str = DEFAULT_SORT,
 ) -> OrderList:
-    """The orders for the list page, filtered, searched and sorted (dates inclusive); a page of
-    them loads `fields` only."""
+    """The orders for the list page, filtered, searched and sorted (dates inclusive; `deadline` a
+    DeadlineWindow, on the order_deadline index); a page of them loads `fields` only."""
     orders = Order.objects.all()
     if status:
         orders = orders.filter(status=status)
@@ -181,6 +186,8 @@ def order_list(
         orders = orders.filter(created_at__gte=_start_of_day(created_from))
     if created_to:
         orders = orders.filter(created_at__lt=_start_of_day(created_to + timedelta(days=1)))
+    if deadline:
+        orders = orders.filter(deadline_in(deadline))
     if q.strip():
         search = order_search_ids(q=q)
         found = list(search[: SEARCH_IDS_LIMIT + 1])

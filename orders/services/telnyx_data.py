@@ -11,7 +11,7 @@ from uuid import UUID
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from orders.models import FieldType
+from orders.models import REQUIREMENTS_CANCELLED, FieldType, Status
 from orders.telnyx import TelnyxError
 
 logger = logging.getLogger(__name__)
@@ -103,6 +103,20 @@ class OrderRows:
 shared_uuid = lru_cache(maxsize=4096)(UUID)
 
 
+def _can_be_fixed(number: dict, sub_orders: dict[UUID, dict], order_status: str) -> bool:
+    """Whether a number can still be given its requirements: it, its sub order and its order
+    are pending, and it is not cancelled. Only those count as awaiting (a cancelled sub order's
+    numbers are failures whose requirements will never be met), as in the queue's
+    orders.selectors.queue.needs_action()."""
+    sub_order = sub_orders.get(number["sub_order_id"])
+    return (
+        order_status == Status.PENDING
+        and number["status"] == Status.PENDING
+        and number["requirements_status"] != REQUIREMENTS_CANCELLED
+        and (sub_order is None or sub_order["status"] == Status.PENDING)
+    )
+
+
 def order_rows(bundle: OrderBundle) -> OrderRows:
     data = bundle.order
     order_id = UUID(data["id"])
@@ -161,7 +175,11 @@ def order_rows(bundle: OrderBundle) -> OrderRows:
                 "status": as_text(requirement.get("status")),
             }
 
-    awaiting = [number for number in numbers.values() if not number["requirements_met"]]
+    awaiting = [
+        number
+        for number in numbers.values()
+        if not number["requirements_met"] and _can_be_fixed(number, sub_orders, data["status"])
+    ]
     order = {
         "id": order_id,
         "status": data["status"],

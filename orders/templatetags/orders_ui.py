@@ -6,8 +6,11 @@ from html import escape
 
 from django import template
 from django.contrib.auth.models import AbstractBaseUser
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from orders import deadlines
 from orders.html import badge, minute
 from orders.list_columns import COLUMNS, Column, order_row
 from orders.models import Order
@@ -77,6 +80,32 @@ def user_role(user: AbstractBaseUser) -> str:
 
 
 register.filter("minute", minute)
+
+
+@register.filter
+def countdown(deadline: datetime | None, now: datetime | None = None) -> str:
+    """ "in 5 h", "overdue by 2 days" (`now`: a fixed clock for tests)."""
+    return deadlines.countdown(deadline, now=now)
+
+
+@register.inclusion_tag("orders/includes/deadline.html")
+def deadline(value: datetime | None) -> dict:
+    """A deadline as the pages show it: its time, in the viewer's zone, and the countdown."""
+    now = timezone.now()
+    return {
+        "value": value,
+        "countdown": deadlines.countdown(value, now=now),
+        "overdue": value is not None and value < now,
+    }
+
+
+@register.simple_tag
+def optional_url(name: str) -> str:
+    """The URL named `name`, or "" while no such page exists (a page another part adds)."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
 
 
 @register.filter

@@ -1,0 +1,79 @@
+"""The queue's pages: its groups, filtered and sorted, and the same queue as a CSV download."""
+
+from datetime import datetime, tzinfo
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from orders.exports import CsvColumn, csv_response
+from orders.models import RequirementDefinition
+from orders.queue_forms import QueueFilterForm
+from orders.regions import Region
+from orders.selectors import queue as queue_selectors
+from orders.selectors.freshness import orders_change_token
+from orders.views import can_browse, render_htmx
+
+PAGE_SIZE = 50
+
+
+def _filter_form(request: HttpRequest) -> QueueFilterForm:
+    form = QueueFilterForm(request.GET)
+    # Invalid fields are reported next to the results and left out; the valid ones still apply.
+    form.is_valid()
+    return form
+
+
+def _page_number(text: str | None) -> int:
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 7 else 1
+
+
+@can_browse
+def queue(request: HttpRequest) -> HttpResponse:
+    # Read first: a change while the page is built shows at the next poll rather than never.
+    changes_since = orders_change_token()
+    form = _filter_form(request)
+    filters = form.filters()
+    page = queue_selectors.queue_page(
+        number=_page_number(request.GET.get("page")),
+        per_page=PAGE_SIZE,
+        sort=form.chosen_sort(),
+        **filters,
+    )
+    context = {
+        "form": form,
+        "page": page,
+        "totals": queue_selectors.queue_totals(**filters),
+        "export_query": request.GET.urlencode(),
+        "changes_since": changes_since,
+    }
+    return render_htmx(request, Region.QUEUE_RESULTS, context)
+
+
+def _local(tz: tzinfo):
+    def minute(value: datetime | None) -> str:
+        return value.astimezone(tz).isoformat(timespec="minutes") if value else ""
+
+    return minute
+
+
+@can_browse
+def queue_export(request: HttpRequest) -> HttpResponse:
+    """What the queue shows, filtered alike, a row per requirement value to give or fix."""
+    form = _filter_form(request)
+    labels = dict(RequirementDefinition.objects.values_list("id", "label"))
+    # The rows are read after the view returns: the viewer's time zone is taken now.
+    local = _local(timezone.get_current_timezone())
+    columns = [
+        CsvColumn("deadline", lambda row: local(row.deadline)),
+        CsvColumn("customer_reference", lambda row: row.customer_reference),
+        CsvColumn("order_id", lambda row: row.order_id),
+        CsvColumn("phone_number", lambda row: row.e164),
+        CsvColumn("country", lambda row: row.country),
+        CsvColumn("number_type", lambda row: row.number_type),
+        CsvColumn("requirement_id", lambda row: row.requirement_id),
+        CsvColumn("requirement", lambda row: labels.get(row.requirement_id, "")),
+        CsvColumn("status", lambda row: row.status or "awaiting value"),
+    ]
+    rows = queue_selectors.queue_export_rows(sort=form.chosen_sort(), **form.filters())
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return csv_response(rows=rows, columns=columns, filename=f"queue-{stamp}.csv")
