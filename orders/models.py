@@ -376,3 +376,7 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.commenter_type} on {self.record_type} {self.record_id}"
+
+
+# Bulk fixes live in their own module for size; imported here so they are the orders app's.
+from orders.bulk_models import BulkFix, BulkFixItem, BulkFixStatus, ItemState  # noqa: E402, F401

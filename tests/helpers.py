@@ -312,3 +312,79 @@ def pointers(response) -> list[str]:
 
 def upload(api, name: str, content: bytes, **data) -> requests.Response:
     return api.post("/documents", files={"file": (name, content)}, data=data)
+
+
+# -- bulk fixes and the background worker ------------------------------------------------------
+
+
+@dataclass
+class QueueGroup:
+    """A queue group made in the sandbox (see sandbox_queue_group), as the bulk fix page's GET
+    parameters name it, and a value its requirement accepts."""
+
+    customer_reference: str
+    country: str
+    number_type: str
+    requirement_id: str
+    order_ids: list[str]
+    value: str
+
+    @property
+    def params(self) -> dict[str, str]:
+        return {
+            "customer_reference": self.customer_reference,
+            "country": self.country,
+            "number_type": self.number_type,
+            "requirement": self.requirement_id,
+        }
+
+
+def sandbox_queue_group(box, *, size: int, reference: str = "BULK-TEST") -> QueueGroup:
+    """`size` pending orders in the sandbox waiting on one "Customer type" value (copies of one
+    such order), for a bulk fix; sync afterwards to cache them."""
+    from sandbox.copies import copy_order
+
+    for order in box.orders.values():
+        if order["status"] != "pending":
+            continue
+        for number in order["phone_numbers"]:
+            for item in number["regulatory_requirements"]:
+                label = box.definitions[item["requirement_id"]]["label"]
+                if label == "Customer type" and item["status"] != "approved":
+                    copies = copy_order(
+                        box, order["id"], copies=size - 1, customer_reference=reference
+                    )
+                    value = "individual" if item["field_value"] == "business" else "business"
+                    return QueueGroup(
+                        customer_reference=reference,
+                        country=number["country_code"],
+                        number_type=number["phone_number_type"],
+                        requirement_id=item["requirement_id"],
+                        order_ids=[order["id"], *copies],
+                        value=value,
+                    )
+    pytest.fail("the sandbox's seed has no pending order waiting on a customer type")
+
+
+def run_tasks() -> int:
+    """Runs the background tasks that are due, in this process and one by one, as a
+    `manage.py db_worker` would; answers how many ran."""
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="tests",
+        excluded_queue_names=[],
+    )
+    ran = 0
+    while (due := DBTaskResult.objects.ready().first()) is not None:
+        due.claim(worker.worker_id)
+        worker.run_task(due)
+        ran += 1
+    return ran

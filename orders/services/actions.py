@@ -2,7 +2,7 @@
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -18,7 +18,7 @@ from orders.services.audit import audit_outcome, audit_write, error_sources, sen
 from orders.services.fetch import client_scope, order_fetch
 from orders.services.refresh import order_reload
 from orders.services.store import known_requirement_ids, order_mark_gone, order_store
-from orders.services.telnyx_data import as_text
+from orders.services.telnyx_data import OrderBundle, as_text
 from orders.telnyx import TelnyxClient, TelnyxError
 
 logger = logging.getLogger(__name__)
@@ -145,10 +145,136 @@ def _recache(*, client: TelnyxClient, order_id: UUID, answer: dict | None = None
             known_requirement_ids=known_requirement_ids(),
             order=answer,
         )
-        return order_store(bundle=bundle)[0]
-    except (TelnyxError, DatabaseError) as error:
+    except TelnyxError as error:
         logger.warning("order %s: caching it after a write failed: %s", order_id, error)
         return None
+    return _store_after_write(order_id=order_id, bundle=bundle)
+
+
+def _store_after_write(*, order_id: UUID, bundle: OrderBundle | None) -> Order | None:
+    if bundle is None:
+        return None
+    try:
+        return order_store(bundle=bundle)[0]
+    except DatabaseError as error:
+        logger.warning("order %s: caching it after a write failed: %s", order_id, error)
+        return None
+
+
+@dataclass
+class UpdatePlan:
+    """One order's update as order_update sends and audits it: made by update_plan (reads the
+    cache), sent by update_send (network only, so a bulk fix runs it in threads), recorded by
+    update_record (writes the cache and the audit)."""
+
+    order: Order
+    customer_reference: str | None
+    changes: Mapping[UUID, str]
+    before: dict[str, str | list[str]]
+
+    @property
+    def requirements(self) -> list[dict]:
+        return [
+            {"requirement_id": str(requirement_id), "field_value": value}
+            for requirement_id, value in self.changes.items()
+        ]
+
+    @property
+    def body(self) -> dict:
+        body: dict = {}
+        if self.customer_reference is not None:
+            body["customer_reference"] = self.customer_reference
+        if self.changes:
+            body["regulatory_requirements"] = self.requirements
+        return body
+
+
+@dataclass
+class UpdateSent:
+    """What Telnyx answered an update with, and the order fetched after it (None when that
+    fetch failed: Telnyx made the change all the same)."""
+
+    answer: dict
+    bundle: OrderBundle | None
+
+
+def update_plan(
+    *, order: Order, customer_reference: str | None = None, changes: Mapping[UUID, str]
+) -> UpdatePlan:
+    before = _cached_values(order, list(changes))
+    if customer_reference is not None:
+        before["customer_reference"] = order.customer_reference
+    return UpdatePlan(
+        order=order, customer_reference=customer_reference, changes=changes, before=before
+    )
+
+
+def update_send(*, plan: UpdatePlan, client: TelnyxClient, known: Set[UUID]) -> UpdateSent:
+    """Sends the update and fetches the order it left. Touches no database; raises TelnyxError
+    when the update failed. `known`: the requirement ids the cache has definitions for."""
+    answer = client.update_number_order(
+        str(plan.order.pk),
+        customer_reference=plan.customer_reference,
+        regulatory_requirements=plan.requirements or None,
+    )
+    return update_confirmed(plan=plan, client=client, known=known, answer=answer)
+
+
+def update_confirmed(
+    *, plan: UpdatePlan, client: TelnyxClient, known: Set[UUID], answer: dict
+) -> UpdateSent:
+    """The UpdateSent of an update Telnyx applied, the order as it answered (`answer`): its sub
+    orders and new definitions fetched, or none when that fails. Touches no database."""
+    try:
+        bundle = order_fetch(
+            client=client, order_id=str(plan.order.pk), known_requirement_ids=known, order=answer
+        )
+    except TelnyxError as error:
+        logger.warning("order %s: fetching it after a write failed: %s", plan.order.pk, error)
+        bundle = None
+    return UpdateSent(answer=answer, bundle=bundle)
+
+
+def update_applied(*, plan: UpdatePlan, answer: dict) -> bool:
+    """Whether the order as Telnyx holds it (`answer`) has every requirement value of the plan
+    already: how a bulk fix tells that a send whose answer was lost went through."""
+    wanted = {str(requirement_id): value for requirement_id, value in plan.changes.items()}
+    return _answered_values(answer, list(plan.changes)) == wanted
+
+
+def update_record(
+    *, plan: UpdatePlan, user: AbstractBaseUser, result: UpdateSent | TelnyxError
+) -> ActionDone:
+    """Caches what update_send got and writes the audit entry of the attempt; raises
+    ActionFailed for a TelnyxError, as order_update does."""
+    order = plan.order
+    sent = list(plan.changes)
+    record = partial(
+        audit_write,
+        user=user,
+        action=AuditEntry.Action.UPDATE,
+        order_id=order.pk,
+        sent=sent_request("PATCH", f"/number_orders/{order.pk}", plan.body),
+        before=plan.before,
+    )
+    if isinstance(result, TelnyxError):
+        error = result
+        if error.status == HTTPStatus.NOT_FOUND:
+            order_mark_gone(order_id=order.pk)
+        entry = record(outcome=audit_outcome(error), error=error)
+        problems = _problems(error, sent)
+        message = (
+            "Telnyx refused the values marked below, so nothing was changed."
+            if problems
+            else _failure_message(error, subject="order")
+        )
+        raise ActionFailed(message, entry=entry, error=error, problems=problems) from error
+    stored = _store_after_write(order_id=order.pk, bundle=result.bundle)
+    after = _answered_values(result.answer, sent)
+    if plan.customer_reference is not None:
+        after["customer_reference"] = as_text(result.answer.get("customer_reference"))
+    entry = record(outcome=AuditOutcome.SUCCESS, after=after)
+    return ActionDone(entry=entry, order=stored or order, stored=stored is not None)
 
 
 def order_update(
@@ -165,49 +291,15 @@ def order_update(
     Raises ActionFailed when Telnyx refuses, its `problems` placed on what they name, or cannot
     be reached. The cache is left as it was then, except that a 404 marks the order gone.
     """
-    sent = list(changes)
-    requirements = [
-        {"requirement_id": str(requirement_id), "field_value": value}
-        for requirement_id, value in changes.items()
-    ]
-    body: dict = {} if customer_reference is None else {"customer_reference": customer_reference}
-    if requirements:
-        body["regulatory_requirements"] = requirements
-    before = _cached_values(order, sent)
-    if customer_reference is not None:
-        before["customer_reference"] = order.customer_reference
-    record = partial(
-        audit_write,
-        user=user,
-        action=AuditEntry.Action.UPDATE,
-        order_id=order.pk,
-        sent=sent_request("PATCH", f"/number_orders/{order.pk}", body),
-        before=before,
-    )
+    plan = update_plan(order=order, customer_reference=customer_reference, changes=changes)
     with client_scope(client) as telnyx:
         try:
-            answer = telnyx.update_number_order(
-                str(order.pk),
-                customer_reference=customer_reference,
-                regulatory_requirements=requirements or None,
+            result: UpdateSent | TelnyxError = update_send(
+                plan=plan, client=telnyx, known=known_requirement_ids()
             )
         except TelnyxError as error:
-            if error.status == HTTPStatus.NOT_FOUND:
-                order_mark_gone(order_id=order.pk)
-            entry = record(outcome=audit_outcome(error), error=error)
-            problems = _problems(error, sent)
-            message = (
-                "Telnyx refused the values marked below, so nothing was changed."
-                if problems
-                else _failure_message(error, subject="order")
-            )
-            raise ActionFailed(message, entry=entry, error=error, problems=problems) from error
-        stored = _recache(client=telnyx, order_id=order.pk, answer=answer)
-    after = _answered_values(answer, sent)
-    if customer_reference is not None:
-        after["customer_reference"] = as_text(answer.get("customer_reference"))
-    entry = record(outcome=AuditOutcome.SUCCESS, after=after)
-    return ActionDone(entry=entry, order=stored or order, stored=stored is not None)
+            result = error
+    return update_record(plan=plan, user=user, result=result)
 
 
 def sub_order_cancel(
