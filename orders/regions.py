@@ -20,6 +20,8 @@ class Region(Enum):
     ORDER_TABLE = "order-table", "orders/order_list.html#table"
     FILTER_ERRORS = "filter-errors", "orders/order_list.html#filter-errors"
     SORT_FIELD = "id_sort", "orders/order_list.html#sort-field"
+    # A bulk fix's page: its progress and orders, polled while it runs.
+    BULK_FIX_PROGRESS = "bulk-fix-progress", "orders/bulk_fix_detail.html#progress"
     # Every page.
     CHANGES_POLLER = "changes-poller", "orders/includes/changes_poller.html"
     MESSAGES = "messages", "base.html#messages"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import views
+from orders import bulk_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,4 +15,7 @@ urlpatterns = [
     path("sub-orders/<uuid:sub_order_id>/cancel/", views.sub_order_cancel, name="sub_order_cancel"),
     path("orders/changes/", views.order_changes, name="order_changes"),
     path("sync-status/", views.sync_status, name="sync_status"),
+    path("bulk-fixes/new/", bulk_views.bulk_fix_new, name="bulk_fix_new"),
+    path("bulk-fixes/<int:bulk_fix_id>/", bulk_views.bulk_fix_detail, name="bulk_fix_detail"),
+    path("bulk-fixes/<int:bulk_fix_id>/retry/", bulk_views.bulk_fix_retry, name="bulk_fix_retry"),
 ]

@@ -3,9 +3,12 @@ and cached like a single fix, failures retried, a 429 holding back the whole job
 start refused; and their pages, for managers (support staff read only)."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 from uuid import UUID
 
 import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import (
@@ -26,7 +29,7 @@ from orders.services.bulk_fixes import (
     bulk_fix_watch,
 )
 from orders.services.sync import orders_sync
-from tests.helpers import patches, run_tasks, sandbox_queue_group
+from tests.helpers import HTMX, patches, run_tasks, sandbox_queue_group
 
 
 @pytest.fixture
@@ -48,6 +51,10 @@ def _start(group, user, *, value=None, order_ids=None) -> BulkFix:
         number_type=group.number_type,
         order_ids=[UUID(order_id) for order_id in (order_ids or group.order_ids)],
     )
+
+
+def _manager(client) -> User:
+    return User.objects.get(pk=client.session["_auth_user_id"])
 
 
 def _states(bulk_fix: BulkFix) -> dict[str, str]:
@@ -208,3 +215,122 @@ def test_the_watch_queues_a_run_again_when_no_worker_holds_the_fix(group, manage
     assert bulk_fix.status == BulkFixStatus.FINISHED
     bulk_fix_watch(bulk_fix_id=bulk_fix.pk)  # a finished fix is watched no more
     assert not DBTaskResult.objects.ready().exists()
+
+
+# -- the pages --------------------------------------------------------------------------------
+
+
+def _new_url(group) -> str:
+    return f"{reverse('bulk_fix_new')}?{urlencode(group.params)}"
+
+
+def test_the_page_lists_the_groups_orders_all_chosen(group, manager_client):
+    response = manager_client.get(_new_url(group))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for order_id in group.order_ids:
+        assert f'value="{order_id}"' in html
+    assert html.count("checked") == len(group.order_ids)
+
+
+def test_a_link_that_names_no_group_is_refused(group, manager_client):
+    response = manager_client.get(reverse("bulk_fix_new") + "?country=Switzerland")
+    assert response.status_code == 400
+    assert "does not name a queue group" in response.content.decode()
+
+
+def test_starting_from_the_page_queues_the_chosen_orders_and_shows_the_job(
+    group, sandbox, manager_client
+):
+    chosen = group.order_ids[:2]
+    response = manager_client.post(_new_url(group), {"orders": chosen, "value": group.value})
+    bulk_fix = BulkFix.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("bulk_fix_detail", args=[bulk_fix.pk])
+    assert sorted(_states(bulk_fix)) == sorted(chosen)
+    assert not patches(sandbox)  # the request only queued it
+
+    page = manager_client.get(response["Location"]).content.decode()
+    assert "Bulk fix started: 2 orders" in page
+    assert "Running in the background" in page
+
+    run_tasks()
+    page = manager_client.get(response["Location"]).content.decode()
+    assert "Finished" in page
+    assert page.count('data-state="done"') == 2
+
+
+def test_a_value_the_requirement_cannot_take_is_refused_next_to_it(group, manager_client):
+    response = manager_client.post(
+        _new_url(group), {"orders": group.order_ids, "value": "nobody in particular"}
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "nobody in particular" in html  # what was typed is kept
+    assert "errorlist" in html
+    empty = manager_client.post(_new_url(group), {"orders": group.order_ids, "value": ""})
+    assert "Enter the value to send." in empty.content.decode()
+    none_chosen = manager_client.post(_new_url(group), {"value": group.value})
+    assert "Choose at least one order." in none_chosen.content.decode()
+    assert not BulkFix.objects.exists()
+
+
+def test_a_second_start_of_the_same_fix_leads_to_the_running_one(group, manager_client):
+    data = {"orders": group.order_ids, "value": group.value}
+    first = manager_client.post(_new_url(group), data)
+    second = manager_client.post(_new_url(group), data)
+    assert BulkFix.objects.count() == 1
+    assert second.status_code == 302 and second["Location"] == first["Location"]
+    page = manager_client.get(second["Location"]).content.decode()
+    assert "already running" in page
+
+
+def test_the_job_page_polls_while_running_and_stops_once_finished(group, manager_client):
+    bulk_fix = _start(group, _manager(manager_client))
+    url = reverse("bulk_fix_detail", args=[bulk_fix.pk])
+    running = manager_client.get(url, headers=HTMX).content.decode()
+    assert 'hx-trigger="every 2s"' in running
+    assert "<html" not in running  # the region alone
+    run_tasks()
+    finished = manager_client.get(url, headers=HTMX).content.decode()
+    assert "hx-trigger" not in finished
+    assert "Finished" in finished
+
+
+def test_support_staff_follow_bulk_fixes_but_start_and_retry_none(
+    group, sandbox, support_client, manager_user
+):
+    sandbox.faults.order_faults = {group.order_ids[0]: "500"}
+    bulk_fix = _start(group, manager_user)
+    run_tasks()
+    assert support_client.get(_new_url(group)).status_code == 403
+    data = {"orders": group.order_ids, "value": group.value}
+    assert support_client.post(_new_url(group), data).status_code == 403
+    page = support_client.get(reverse("bulk_fix_detail", args=[bulk_fix.pk]))
+    assert page.status_code == 200
+    assert "Retry" not in page.content.decode()
+    retry = support_client.post(reverse("bulk_fix_retry", args=[bulk_fix.pk]))
+    assert retry.status_code == 403
+    assert bulk_fix.items.filter(state=ItemState.FAILED).count() == 1
+
+
+def test_a_manager_retries_the_failures_from_the_job_page(group, sandbox, manager_client):
+    sandbox.faults.order_faults = {group.order_ids[0]: "500"}
+    bulk_fix = _start(group, _manager(manager_client))
+    run_tasks()
+    url = reverse("bulk_fix_detail", args=[bulk_fix.pk])
+    assert "Retry the 1 failed order" in manager_client.get(url).content.decode()
+    sandbox.faults.order_faults = {}
+
+    response = manager_client.post(reverse("bulk_fix_retry", args=[bulk_fix.pk]))
+
+    assert response.status_code == 302 and response["Location"] == url
+    run_tasks()
+    assert set(_states(bulk_fix).values()) == {ItemState.DONE}
+
+
+def test_the_home_page_links_recent_bulk_fixes(group, manager_client):
+    bulk_fix = _start(group, _manager(manager_client))
+    html = manager_client.get(reverse("home")).content.decode()
+    assert reverse("bulk_fix_detail", args=[bulk_fix.pk]) in html
+    assert f"0 of {len(group.order_ids)} orders" in html
