@@ -4,8 +4,10 @@ bodies and every kind of upstream failure an action can meet, and ways to find o
 requirements and requests in the sandbox and in the cache."""
 
 import base64
+import json
 import re
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -69,6 +71,22 @@ class WebhookSigner:
     def headers(self, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         return {"telnyx-signature-ed25519": self.sign(body, stamp), "telnyx-timestamp": stamp}
+
+
+def webhook_event(payload: dict, *, event_id: str | None = None, **data) -> bytes:
+    """The body of a Telnyx number_order.complete delivery carrying `payload`."""
+    document = {
+        "data": {
+            "id": event_id or str(uuid.uuid4()),
+            "event_type": "number_order.complete",
+            "occurred_at": "2026-11-20T10:00:01.123456Z",
+            "payload": payload,
+            "record_type": "event",
+            **data,
+        },
+        "meta": {"attempt": 1, "delivered_to": "https://intranet.example/webhooks/telnyx/"},
+    }
+    return json.dumps(document).encode()
 
 
 def marked_gone(snapshot: dict) -> bool:
