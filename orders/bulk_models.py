@@ -75,9 +75,6 @@ class BulkFixItem(models.Model):
     unsure = models.BooleanField(default=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    audit_entry = models.ForeignKey(
-        "orders.AuditEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
 
     class Meta:
         ordering = ["id"]

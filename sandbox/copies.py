@@ -1,8 +1,10 @@
-"""Copies of an order under new ids: a queue group as large as a test or benchmark needs (the
-generated world spreads its orders over many countries and customers)."""
+"""Copies of an order under new ids: many pending orders of one customer waiting on the same
+requirement, as many as a test or benchmark needs (the generated world spreads its orders over
+many countries and customers)."""
 
 import copy
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -35,3 +37,44 @@ def copy_order(box: "Sandbox", order_id: str, *, copies: int, customer_reference
             box.orders[order["id"]] = order
             made.append(order["id"])
     return made
+
+
+@dataclass
+class WaitingOrders:
+    """Pending orders of one customer, country and number type, waiting on one requirement."""
+
+    customer_reference: str
+    country: str
+    number_type: str
+    requirement_id: str
+    order_ids: list[str]
+    field_value: str  # the value the numbers hold now
+
+
+def orders_waiting_on(
+    box: "Sandbox", *, label: str, count: int, customer_reference: str
+) -> WaitingOrders:
+    """`count` pending orders waiting on the requirement called `label`: the smallest pending
+    order that does (most orders have a few numbers), and copies of it. LookupError when no
+    order waits on one."""
+    candidates = [
+        (len(order["phone_numbers"]), order, number, item)
+        for order in box.orders.values()
+        if order["status"] == "pending"
+        for number in order["phone_numbers"]
+        for item in number["regulatory_requirements"]
+        if box.definitions[item["requirement_id"]]["label"] == label
+        and item["status"] != "approved"
+    ]
+    if not candidates:
+        raise LookupError(f"no pending order waits on {label!r}")
+    _, order, number, item = min(candidates, key=lambda candidate: candidate[0])
+    copies = copy_order(box, order["id"], copies=count - 1, customer_reference=customer_reference)
+    return WaitingOrders(
+        customer_reference=customer_reference,
+        country=number["country_code"],
+        number_type=number["phone_number_type"],
+        requirement_id=item["requirement_id"],
+        order_ids=[order["id"], *copies],
+        field_value=item["field_value"],
+    )

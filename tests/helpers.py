@@ -360,28 +360,19 @@ class QueueGroup:
 def sandbox_queue_group(box, *, size: int, reference: str = "BULK-TEST") -> QueueGroup:
     """`size` pending orders in the sandbox waiting on one "Customer type" value (copies of one
     such order), for a bulk fix; sync afterwards to cache them."""
-    from sandbox.copies import copy_order
+    from sandbox.copies import orders_waiting_on
 
-    for order in box.orders.values():
-        if order["status"] != "pending":
-            continue
-        for number in order["phone_numbers"]:
-            for item in number["regulatory_requirements"]:
-                label = box.definitions[item["requirement_id"]]["label"]
-                if label == "Customer type" and item["status"] != "approved":
-                    copies = copy_order(
-                        box, order["id"], copies=size - 1, customer_reference=reference
-                    )
-                    value = "individual" if item["field_value"] == "business" else "business"
-                    return QueueGroup(
-                        customer_reference=reference,
-                        country=number["country_code"],
-                        number_type=number["phone_number_type"],
-                        requirement_id=item["requirement_id"],
-                        order_ids=[order["id"], *copies],
-                        value=value,
-                    )
-    pytest.fail("the sandbox's seed has no pending order waiting on a customer type")
+    waiting = orders_waiting_on(
+        box, label="Customer type", count=size, customer_reference=reference
+    )
+    return QueueGroup(
+        customer_reference=waiting.customer_reference,
+        country=waiting.country,
+        number_type=waiting.number_type,
+        requirement_id=waiting.requirement_id,
+        order_ids=waiting.order_ids,
+        value="individual" if waiting.field_value == "business" else "business",
+    )
 
 
 def run_tasks() -> int:

@@ -49,7 +49,7 @@ class BulkFixPage:
 def bulk_fix_page(*, bulk_fix_id: int) -> BulkFixPage:
     """A bulk fix with its orders; raises BulkFix.DoesNotExist."""
     bulk_fix = BulkFix.objects.get(pk=bulk_fix_id)
-    items = list(bulk_fix.items.select_related("audit_entry").order_by("id"))
+    items = list(bulk_fix.items.order_by("id"))
     counts = dict.fromkeys(ItemState.values, 0)
     for item in items:
         counts[item.state] += 1

@@ -97,15 +97,21 @@ def _values(pairs: Iterable[tuple[object, str]]) -> dict[str, str | list[str]]:
     return {requirement_id: _one_or_all(values) for requirement_id, values in found.items()}
 
 
-def _cached_values(order: Order, requirement_ids: list[UUID]) -> dict[str, str | list[str]]:
+def _cached_values(
+    order_ids: list[UUID], requirement_ids: list[UUID]
+) -> dict[UUID, dict[str, str | list[str]]]:
+    """Order id -> requirement id -> its cached value(s), in one query for many orders."""
     rows = (
         RequirementValue.objects.filter(
-            phone_number__order_id=order.pk, requirement_id__in=requirement_ids
+            phone_number__order_id__in=order_ids, requirement_id__in=requirement_ids
         )
         .exclude(phone_number__requirements_status="cancelled")
-        .values_list("requirement_id", "field_value")
+        .values_list("phone_number__order_id", "requirement_id", "field_value")
     )
-    return _values(rows)
+    by_order: dict[UUID, list[tuple[UUID, str]]] = {order_id: [] for order_id in order_ids}
+    for order_id, requirement_id, value in rows:
+        by_order[order_id].append((requirement_id, value))
+    return {order_id: _values(pairs) for order_id, pairs in by_order.items()}
 
 
 def _answered_values(answer: dict, requirement_ids: list[UUID]) -> dict[str, str | list[str]]:
@@ -201,12 +207,26 @@ class UpdateSent:
 def update_plan(
     *, order: Order, customer_reference: str | None = None, changes: Mapping[UUID, str]
 ) -> UpdatePlan:
-    before = _cached_values(order, list(changes))
-    if customer_reference is not None:
-        before["customer_reference"] = order.customer_reference
-    return UpdatePlan(
-        order=order, customer_reference=customer_reference, changes=changes, before=before
-    )
+    (plan,) = update_plans(orders=[order], customer_reference=customer_reference, changes=changes)
+    return plan
+
+
+def update_plans(
+    *, orders: list[Order], customer_reference: str | None = None, changes: Mapping[UUID, str]
+) -> list[UpdatePlan]:
+    """update_plan() for the same changes to several orders, reading the cache once."""
+    cached = _cached_values([order.pk for order in orders], list(changes))
+    plans = []
+    for order in orders:
+        before = cached[order.pk]
+        if customer_reference is not None:
+            before["customer_reference"] = order.customer_reference
+        plans.append(
+            UpdatePlan(
+                order=order, customer_reference=customer_reference, changes=changes, before=before
+            )
+        )
+    return plans
 
 
 def update_send(*, plan: UpdatePlan, client: TelnyxClient, known: Set[UUID]) -> UpdateSent:
@@ -243,10 +263,15 @@ def update_applied(*, plan: UpdatePlan, answer: dict) -> bool:
 
 
 def update_record(
-    *, plan: UpdatePlan, user: AbstractBaseUser, result: UpdateSent | TelnyxError
+    *,
+    plan: UpdatePlan,
+    user: AbstractBaseUser,
+    result: UpdateSent | TelnyxError,
+    stored: bool | None = None,
 ) -> ActionDone:
     """Caches what update_send got and writes the audit entry of the attempt; raises
-    ActionFailed for a TelnyxError, as order_update does."""
+    ActionFailed for a TelnyxError, as order_update does. `stored`: whether the caller cached
+    the order already (a bulk fix stores its orders in batches); None: it is cached here."""
     order = plan.order
     sent = list(plan.changes)
     record = partial(
@@ -269,12 +294,15 @@ def update_record(
             else _failure_message(error, subject="order")
         )
         raise ActionFailed(message, entry=entry, error=error, problems=problems) from error
-    stored = _store_after_write(order_id=order.pk, bundle=result.bundle)
+    cached = None
+    if stored is None:
+        cached = _store_after_write(order_id=order.pk, bundle=result.bundle)
+        stored = cached is not None
     after = _answered_values(result.answer, sent)
     if plan.customer_reference is not None:
         after["customer_reference"] = as_text(result.answer.get("customer_reference"))
     entry = record(outcome=AuditOutcome.SUCCESS, after=after)
-    return ActionDone(entry=entry, order=stored or order, stored=stored is not None)
+    return ActionDone(entry=entry, order=cached or order, stored=stored)
 
 
 def order_update(

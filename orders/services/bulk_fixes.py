@@ -13,7 +13,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -33,12 +33,13 @@ from orders.services.actions import (
     UpdateSent,
     update_applied,
     update_confirmed,
-    update_plan,
+    update_plans,
     update_record,
     update_send,
 )
 from orders.services.fetch import client_scope
-from orders.services.store import known_requirement_ids
+from orders.services.store import known_requirement_ids, orders_store
+from orders.services.telnyx_data import malformed, order_rows
 from orders.telnyx import TelnyxClient, TelnyxError
 
 logger = logging.getLogger(__name__)
@@ -275,8 +276,10 @@ class _Run:
         pending: dict[Future, tuple[BulkFixItem, UpdatePlan]] = {}
         with ThreadPoolExecutor(concurrency, thread_name_prefix="bulk-fix") as pool:
             while True:
-                if time.monotonic() < self.deadline and len(pending) < concurrency:
-                    for item, plan in self._claim(concurrency - len(pending)):
+                # Claimed in chunks, up to twice the pool's threads: the sends go on while
+                # this thread records a batch, and each chunk costs the same few queries.
+                if time.monotonic() < self.deadline and len(pending) <= concurrency:
+                    for item, plan in self._claim(2 * concurrency - len(pending)):
                         unsure_since = item.sent_at if item.unsure else None
                         future = pool.submit(
                             _attempt,
@@ -290,9 +293,8 @@ class _Run:
                 if not pending:
                     break
                 finished, _ = wait(pending, timeout=renew_every, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    item, plan = pending.pop(future)
-                    self._record(item, plan, future.result())
+                if finished:
+                    self._record([(*pending.pop(future), future.result()) for future in finished])
                 self._save_throttle()
                 self.held.keep_alive()
         left = self.items.filter(state__in=[ItemState.QUEUED, ItemState.SENDING]).exists()
@@ -312,36 +314,65 @@ class _Run:
             state=ItemState.SENDING, unsure=True, sent_at=timezone.now(), attempts=F("attempts") + 1
         )
         orders = Order.objects.in_bulk([item.order_id for item in claimed])
-        changes = {self.bulk_fix.requirement_id: self.bulk_fix.value}
-        plans = []
         for item in claimed:
-            order = orders.get(item.order_id)
-            if order is None:
+            if item.order_id not in orders:
                 self._finish(item, ItemState.REFUSED, "The order is no longer in the cache.")
-            else:
-                plans.append((item, update_plan(order=order, changes=changes)))
-        return plans
+        claimed = [item for item in claimed if item.order_id in orders]
+        plans = update_plans(
+            orders=[orders[item.order_id] for item in claimed],
+            changes={self.bulk_fix.requirement_id: self.bulk_fix.value},
+        )
+        return list(zip(claimed, plans, strict=True))
 
-    def _record(self, item: BulkFixItem, plan: UpdatePlan, result: UpdateSent | TelnyxError):
-        """Caches and audits one order's outcome, and its item's state with the audit entry in
-        one transaction: a worker dying in between leaves neither, and the order is checked."""
+    def _record(self, finished: list[tuple[BulkFixItem, UpdatePlan, UpdateSent | TelnyxError]]):
+        """Caches the orders Telnyx answered for, all at once, then audits each attempt and
+        records its item, in one transaction: a worker dying in between leaves neither entry
+        nor state, and the order is checked at Telnyx before anything is sent again."""
+        stored = self._store([result for _, _, result in finished])
+        ended: dict[tuple[ItemState, str, bool], list[int]] = {}
         with transaction.atomic():
-            try:
-                done = update_record(plan=plan, user=self.bulk_fix.user, result=result)
-            except ActionFailed as failed:
-                state = ItemState.FAILED if failed.retryable else ItemState.REFUSED
-                unsure = failed.error is not None and failed.error.outcome_unknown
-                self._finish(item, state, _refusal(failed), entry=failed.entry, unsure=unsure)
-            else:
-                self._finish(item, ItemState.DONE, "", entry=done.entry)
+            for item, plan, result in finished:
+                was_stored = plan.order.pk in stored
+                try:
+                    update_record(
+                        plan=plan, user=self.bulk_fix.user, result=result, stored=was_stored
+                    )
+                except ActionFailed as failed:
+                    state = ItemState.FAILED if failed.retryable else ItemState.REFUSED
+                    unsure = failed.error is not None and failed.error.outcome_unknown
+                    outcome = (state, _refusal(failed), unsure)
+                else:
+                    outcome = (ItemState.DONE, "", False)
+                ended.setdefault(outcome, []).append(item.pk)
+            now = timezone.now()
+            for (state, message, unsure), ids in ended.items():
+                self.items.filter(pk__in=ids).update(
+                    state=state, message=message, unsure=unsure, finished_at=now
+                )
 
-    def _finish(self, item, state, message, *, entry=None, unsure=False) -> None:
+    def _store(self, results: list[UpdateSent | TelnyxError]) -> set[UUID]:
+        """Caches the orders of the successful sends with one orders_store (the same few
+        statements for many orders as for one); answers the ids cached."""
+        batch = []
+        for result in results:
+            if isinstance(result, UpdateSent) and result.bundle is not None:
+                try:
+                    with malformed(f"order {result.answer.get('id')}"):
+                        batch.append(order_rows(result.bundle))
+                except TelnyxError as error:
+                    logger.warning("bulk fix %s: %s", self.bulk_fix.pk, error)
+        if not batch:
+            return set()
+        try:
+            orders_store(batch=batch, synced_at=timezone.now())
+        except DatabaseError as error:
+            logger.warning("bulk fix %s: caching its orders failed: %s", self.bulk_fix.pk, error)
+            return set()
+        return {rows.order["id"] for rows in batch}
+
+    def _finish(self, item: BulkFixItem, state: ItemState, message: str) -> None:
         self.items.filter(pk=item.pk).update(
-            state=state,
-            message=message,
-            audit_entry=entry,
-            unsure=unsure,
-            finished_at=timezone.now(),
+            state=state, message=message, unsure=False, finished_at=timezone.now()
         )
 
     def _save_throttle(self) -> None:
