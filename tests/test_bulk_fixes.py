@@ -22,13 +22,13 @@ from orders.models import (
 )
 from orders.services.bulk_fixes import (
     BulkFixRefused,
-    JobThrottle,
     bulk_fix_retry_failures,
     bulk_fix_run,
     bulk_fix_start,
     bulk_fix_watch,
 )
 from orders.services.sync import orders_sync
+from orders.services.throttle import JobThrottle
 from tests.helpers import HTMX, patches, run_tasks, sandbox_queue_group
 
 
@@ -200,6 +200,18 @@ def test_an_order_left_sending_by_a_dead_worker_is_checked_not_resent(
     assert _patched(sandbox, applied) == 0
     assert _patched(sandbox, lost) == 1
     assert AuditEntry.objects.filter(order_id=applied).count() == 1
+
+
+def test_a_fix_whose_managers_account_was_deleted_sends_nothing_more(group, sandbox, manager_user):
+    bulk_fix = _start(group, manager_user)
+    manager_user.delete()
+
+    run_tasks()
+
+    bulk_fix.refresh_from_db()
+    assert bulk_fix.status == BulkFixStatus.FINISHED
+    assert set(_states(bulk_fix).values()) == {ItemState.FAILED}
+    assert not patches(sandbox)
 
 
 def test_the_watch_queues_a_run_again_when_no_worker_holds_the_fix(group, manager_user):

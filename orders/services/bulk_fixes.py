@@ -4,9 +4,8 @@ pieces), at most once, sharing Telnyx's rate limit."""
 
 import hashlib
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -40,6 +39,7 @@ from orders.services.actions import (
 from orders.services.fetch import client_scope
 from orders.services.store import known_requirement_ids, orders_store
 from orders.services.telnyx_data import malformed, order_rows
+from orders.services.throttle import JobThrottle
 from orders.telnyx import TelnyxClient, TelnyxError
 
 logger = logging.getLogger(__name__)
@@ -185,42 +185,6 @@ def bulk_fix_watch(*, bulk_fix_id: int) -> None:
         logger.warning("bulk fix %s: no worker holds it, queuing it again", bulk_fix_id)
         tasks.bulk_fix_run.enqueue(bulk_fix_id)
     tasks.bulk_fix_watch.using(run_after=timezone.now() + _lease_duration()).enqueue(bulk_fix_id)
-
-
-class JobThrottle:
-    """The back-off a bulk fix's threads share: when Telnyx answers any of them 429, none sends
-    again before the moment it named. `clock` and `sleep` are the seams tests replace."""
-
-    def __init__(
-        self,
-        not_before: datetime | None = None,
-        *,
-        clock: Callable[[], datetime] = timezone.now,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.not_before = not_before
-        self.clock = clock
-        self.sleep = sleep
-        self._lock = threading.Lock()
-
-    def pause(self, seconds: float) -> None:
-        """Telnyx asked to wait `seconds`: every send of the job waits, this one included."""
-        until = self.clock() + timedelta(seconds=seconds)
-        with self._lock:
-            if self.not_before is None or until > self.not_before:
-                self.not_before = until
-        self.wait()
-
-    def wait(self) -> None:
-        """Waits until the job may send, however often a pause moves that meanwhile."""
-        waited_for = None
-        while (moment := self.not_before) != waited_for:
-            waited_for = moment
-            self.wait_until(moment)
-
-    def wait_until(self, moment: datetime | None) -> None:
-        if moment is not None and (left := (moment - self.clock()).total_seconds()) > 0:
-            self.sleep(left)
 
 
 def _attempt(
@@ -381,6 +345,18 @@ class _Run:
             BulkFix.objects.filter(pk=self.bulk_fix.pk).update(not_before=self.saved_not_before)
 
 
+def _abandon(bulk_fix: BulkFix) -> None:
+    """Ends a fix whose manager's account was deleted: its attempts could not be audited."""
+    bulk_fix.items.filter(state__in=[ItemState.QUEUED, ItemState.SENDING]).update(
+        state=ItemState.FAILED,
+        message="The account that started this fix is gone: start it again to send this order.",
+        finished_at=timezone.now(),
+    )
+    BulkFix.objects.filter(pk=bulk_fix.pk).update(
+        status=BulkFixStatus.FINISHED, finished_at=timezone.now()
+    )
+
+
 def bulk_fix_run(
     *,
     bulk_fix_id: int,
@@ -397,6 +373,9 @@ def bulk_fix_run(
         return False
     try:
         bulk_fix = BulkFix.objects.select_related("user").get(pk=bulk_fix_id)
+        if bulk_fix.user is None:
+            _abandon(bulk_fix)
+            return True
         throttle = throttle or JobThrottle(bulk_fix.not_before)
         with client_scope(client) as telnyx:
             telnyx.rate_limited = throttle.pause
