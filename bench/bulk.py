@@ -24,7 +24,10 @@ from bench.sync import ROOT, SANDBOX_KEY, CountedRequests, manage
 TARGET_RATIO = 1.5
 REFERENCE = "BENCH-BULK"
 
-START = """
+# `manage.py shell -c` code starting a bulk fix of the group (JSON: requirement_id, value,
+# customer_reference, country, number_type, order_ids) as a manager; prints its id. The worker
+# test uses it too.
+START_FIX = """
 import json, uuid
 from django.contrib.auth.models import Group, User
 from orders.models import RequirementDefinition
@@ -132,7 +135,7 @@ def run_bulk(*, orders: int, latency_ms: float, concurrency: int, database_url: 
     try:
         manage(["migrate", "--no-input", "-v0"], env=env)
         manage(["sync_orders"], env=env)
-        pk = int(manage(["shell", "-v0", "-c", START.format(group=json.dumps(group))], env=env))
+        pk = int(manage(["shell", "-v0", "-c", START_FIX.format(group=json.dumps(group))], env=env))
         box.requests = CountedRequests()
         box.faults.latency = latency_ms / 1000
         worker = subprocess.Popen(

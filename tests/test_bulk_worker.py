@@ -14,29 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.bulk import START_FIX
+from bench.sync import manage
 from tests.helpers import SANDBOX_KEY, eventually, patches, sandbox_queue_group
 
 ROOT = Path(__file__).resolve().parent.parent
-
-START = """
-import json, uuid
-from django.contrib.auth.models import Group, User
-from orders.models import RequirementDefinition
-from orders.services.bulk_fixes import bulk_fix_start
-group = json.loads({group!r})
-user = User.objects.create_user("manager")
-user.groups.add(Group.objects.get(name="Account managers"))
-bulk_fix = bulk_fix_start(
-    user=user,
-    requirement=RequirementDefinition.objects.get(pk=group["requirement_id"]),
-    value=group["value"],
-    customer_reference=group["customer_reference"],
-    country=group["country"],
-    number_type=group["number_type"],
-    order_ids=[uuid.UUID(order_id) for order_id in group["order_ids"]],
-)
-print(bulk_fix.pk)
-"""
 
 
 class Site:
@@ -62,16 +44,7 @@ class Site:
         self.workers: list[subprocess.Popen] = []
 
     def manage(self, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+        return manage(list(args), env=self.env)
 
     def start_worker(self) -> subprocess.Popen:
         log = (self.logs / f"worker-{len(self.workers)}.log").open("w")
@@ -108,7 +81,7 @@ def test_a_worker_killed_mid_job_is_replaced_and_no_order_is_sent_twice(site, sa
     site.manage("migrate", "--no-input", "-v0")
     site.manage("sync_orders")
     bulk_fix_id = int(
-        site.manage("shell", "-v0", "-c", START.format(group=json.dumps(group.__dict__)))
+        site.manage("shell", "-v0", "-c", START_FIX.format(group=json.dumps(group.__dict__)))
     )
     sandbox.requests.clear()
     # Slow enough that the worker is killed with sends under way.
