@@ -347,3 +347,26 @@ def test_the_home_page_links_recent_bulk_fixes(group, manager_client):
     html = manager_client.get(reverse("home")).content.decode()
     assert reverse("bulk_fix_detail", args=[bulk_fix.pk]) in html
     assert f"0 of {len(group.order_ids)} orders" in html
+
+
+def test_an_address_requirement_takes_an_address_id(telnyx_settings, sandbox, manager_client):
+    from sandbox.copies import orders_waiting_on
+
+    waiting = orders_waiting_on(
+        sandbox, label="Address within the number's locality", count=2, customer_reference="ADDR"
+    )
+    orders_sync()
+    params = {
+        "customer_reference": waiting.customer_reference,
+        "country": waiting.country,
+        "number_type": waiting.number_type,
+        "requirement": waiting.requirement_id,
+    }
+    url = f"{reverse('bulk_fix_new')}?{urlencode(params)}"
+    assert "digits only" in manager_client.get(url).content.decode()
+
+    response = manager_client.post(url, {"orders": waiting.order_ids, "value": "Main Street 1"})
+
+    assert response.status_code == 422
+    assert "Enter the id of an address record" in response.content.decode()
+    assert not BulkFix.objects.exists()
