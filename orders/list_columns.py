@@ -30,7 +30,12 @@ def _created(order: Order, url: str) -> str:
 def _reference(order: Order, url: str) -> str:
     reference = escape(order.customer_reference) or "(no reference)"
     gone = _GONE if order.gone_at else ""
-    return f'<td class="reference"><a href="{url}">{reference}</a>{gone}</td>'
+    unread = (
+        f' <span class="badge" data-status="unread">{order.unread_comments} unread</span>'
+        if order.unread_comments
+        else ""
+    )
+    return f'<td class="reference"><a href="{url}">{reference}</a>{gone}{unread}</td>'
 
 
 def _status(order: Order, url: str) -> str:
@@ -55,7 +60,12 @@ def _synced(order: Order, url: str) -> str:
 
 COLUMNS = (
     Column("Created", ("id", "created_at"), _created, sort="-created"),
-    Column("Customer reference", ("id", "customer_reference", "gone_at"), _reference, "reference"),
+    Column(
+        "Customer reference",
+        ("id", "customer_reference", "gone_at", "unread_comments"),
+        _reference,
+        "reference",
+    ),
     Column("Status", ("status",), _status, sort="status"),
     Column("Numbers", ("phone_numbers_count",), _numbers, sort="-numbers"),
     Column("Requirements met", ("requirements_met",), _requirements_met),

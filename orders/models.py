@@ -39,6 +39,10 @@ class Order(models.Model):
     # ask "anything changed since T?" of this index, so a sync that changes nothing does not
     # make them reload. Null for orders not changed since the field was added.
     changed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Denormalised from the cached comments of its sub orders, so the list and the home page
+    # count them without a join: Telnyx's comments not yet marked read. A database default,
+    # since the sync's upsert inserts orders with only the columns Telnyx's answer fills.
+    unread_comments = models.PositiveIntegerField(db_default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -75,6 +79,8 @@ class SubOrder(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     synced_at = models.DateTimeField()
+    # When its comments were last fetched: the sync fetches the longest unchecked first.
+    comments_synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["country_code", "phone_number_type"]
@@ -208,7 +214,12 @@ class Lease(models.Model):
 class AuditOutcome(models.TextChoices):
     """How an attempt recorded in the audit trail ended."""
 
+    # Written before Telnyx is called, completed once it answered or gave up: an attempt whose
+    # request died meanwhile (a killed worker) still shows in the trail.
+    PENDING = "pending", "Pending (no answer yet)"
     SUCCESS = "success"
+    # A write that may have reached Telnyx with no answer saying whether it was applied.
+    UNKNOWN = "unknown", "Outcome unknown"
     REFUSED = "refused", "Refused by Telnyx"
     FAILED = "failed", "Not reached / upstream error"
     GONE = "gone", "Gone upstream"
@@ -216,7 +227,9 @@ class AuditOutcome(models.TextChoices):
 
 
 class AuditEntry(models.Model):
-    """One attempt to change or refresh an order through the dashboard. Append-only."""
+    """One attempt to change or refresh an order through the dashboard. Append-only: once
+    written it is never edited, except for completing a pending entry once
+    (orders.services.audit.audit_complete)."""
 
     class Action(models.TextChoices):
         UPDATE = "update", "Fix requirements"
@@ -376,6 +389,11 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.commenter_type} on {self.record_type} {self.record_id}"
+
+    @property
+    def unread(self) -> bool:
+        """Telnyx's comment nobody has marked read (ours count as read)."""
+        return self.commenter_type == CommenterType.ADMIN and self.read_at is None
 
 
 # Bulk fixes live in their own module for size; imported here so they are the orders app's.

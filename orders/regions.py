@@ -13,9 +13,12 @@ class Region(Enum):
     ORDER_PANEL = "order-panel", "orders/order_detail.html#order-panel"
     SUB_ORDERS = "sub-orders", "orders/order_detail.html#sub-orders"
     NUMBERS = "numbers", "orders/order_detail.html#numbers"
+    NUMBER_GROUPS = "number-groups", "orders/order_detail.html#number-groups"
     REQUIREMENTS = "requirements", "orders/order_actions.html#requirements"
     CANCEL_PANEL = "cancel-panel", "orders/order_actions.html#cancel-panel"
     HISTORY = "history", "orders/order_actions.html#history"
+    COMMENTS = "comments", "orders/comments.html#comments"
+    REQUIREMENT_GROUPS = "requirement-groups", "orders/requirement_groups.html#requirement-groups"
     # The order list: the table, and what follows it out of band.
     ORDER_TABLE = "order-table", "orders/order_list.html#table"
     FILTER_ERRORS = "filter-errors", "orders/order_list.html#filter-errors"
@@ -51,10 +54,18 @@ ACTION_REGIONS = (
     Region.REQUIREMENTS,
     Region.CANCEL_PANEL,
     Region.HISTORY,
+    Region.COMMENTS,
+    Region.REQUIREMENT_GROUPS,
 )
 # What an open order page fetches again when the order changed elsewhere (a webhook, a sync,
 # someone else's action): every region but the forms, which may hold what someone is typing.
-LIVE_REGIONS = (Region.ORDER_PANEL, Region.SUB_ORDERS, Region.NUMBERS, Region.HISTORY)
+LIVE_REGIONS = (
+    Region.ORDER_PANEL,
+    Region.SUB_ORDERS,
+    Region.NUMBERS,
+    Region.HISTORY,
+    Region.REQUIREMENT_GROUPS,
+)
 
 
 def selector_list(regions: Iterable[Region]) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import bulk_views, views
+from orders import bulk_views, comment_views, group_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +13,19 @@ urlpatterns = [
     ),
     path("orders/<uuid:order_id>/refresh/", views.order_refresh, name="order_refresh"),
     path("sub-orders/<uuid:sub_order_id>/cancel/", views.sub_order_cancel, name="sub_order_cancel"),
+    path(
+        "sub-orders/<uuid:sub_order_id>/requirement-group/",
+        group_views.requirement_group_attach,
+        name="requirement_group_attach",
+    ),
+    path(
+        "sub-orders/<uuid:sub_order_id>/comments/", comment_views.comment_post, name="comment_post"
+    ),
+    path(
+        "comments/<uuid:comment_id>/read/",
+        comment_views.comment_mark_read,
+        name="comment_mark_read",
+    ),
     path("orders/changes/", views.order_changes, name="order_changes"),
     path("sync-status/", views.sync_status, name="sync_status"),
     path("bulk-fixes/new/", bulk_views.bulk_fix_new, name="bulk_fix_new"),

@@ -1,11 +1,12 @@
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
@@ -17,13 +18,17 @@ from django_htmx.http import trigger_client_event
 from orders.forms import CancelSubOrderForm, ChangesForm, OrderFilterForm, RequirementsForm
 from orders.list_columns import LIST_FIELDS
 from orders.models import Order, Status, SubOrder
+from orders.number_filters import NumberFilterForm
 from orders.regions import ACTION_REGIONS, LIVE_REGIONS, Region
 from orders.selectors import order_list as order_list_selectors
 from orders.selectors import order_page
 from orders.selectors.bulk_fixes import recent_bulk_fixes
+from orders.selectors.comments import Thread, order_threads, with_decline_reasons
 from orders.selectors.freshness import orders_change_token, orders_changed_since
 from orders.selectors.history import order_history
 from orders.selectors.home import home_summary
+from orders.selectors.number_groups import number_groups
+from orders.selectors.requirement_groups import group_offers
 from orders.services import actions
 
 VIEW_ORDERS = "orders.view_order"
@@ -78,7 +83,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _detail_or_404(order_id: UUID) -> order_page.OrderDetail:
+def detail_or_404(order_id: UUID) -> order_page.OrderDetail:
     try:
         return order_page.order_detail(order_id=order_id)
     except Order.DoesNotExist:
@@ -87,8 +92,11 @@ def _detail_or_404(order_id: UUID) -> order_page.OrderDetail:
 
 @can_browse
 def order_detail(request: HttpRequest, order_id: UUID) -> HttpResponse:
-    context = order_page_context(request, _detail_or_404(order_id))
+    context = order_page_context(request, detail_or_404(order_id))
     if request.htmx and not request.htmx.history_restore_request:
+        if request.htmx.target == Region.NUMBER_GROUPS.id:
+            # The numbers filter.
+            return render(request, Region.NUMBER_GROUPS.partial, context)
         # The page fetching itself again because the order changed elsewhere.
         return render_regions(request, LIVE_REGIONS, context | {"live": True})
     return render(request, ORDER_PAGE, context)
@@ -136,20 +144,39 @@ FAILED = 422
 
 
 def _requirements_form(
-    detail: order_page.OrderDetail, data: dict | None = None
+    detail: order_page.OrderDetail, threads: list[Thread], data: dict | None = None
 ) -> RequirementsForm:
+    summaries = order_page.requirement_summaries(detail=detail)
     return RequirementsForm(
         data,
-        requirements=order_page.requirement_summaries(detail=detail),
+        requirements=with_decline_reasons(summaries=summaries, threads=threads),
         customer_reference=detail.order.customer_reference,
     )
 
 
+def _numbers_query(request: HttpRequest) -> QueryDict:
+    """The numbers filter lives in the page's address: an action's or the live refresh's HTMX
+    request re-renders the numbers filtered as the page the person is looking at."""
+    if request.method == "GET" and request.GET:
+        return request.GET
+    current = request.htmx.current_url if request.htmx else None
+    return QueryDict(urlsplit(current).query if current else "")
+
+
 def order_page_context(request: HttpRequest, detail: order_page.OrderDetail, **extra) -> dict:
     """What the order page and its partials read; `extra` adds an action's form or failure."""
-    context = {"detail": detail, "history": order_history(order_id=detail.order.pk)}
+    numbers_form = NumberFilterForm(_numbers_query(request))
+    threads = order_threads(detail=detail)
+    context = {
+        "detail": detail,
+        "history": order_history(order_id=detail.order.pk),
+        "numbers_form": numbers_form,
+        "number_groups": number_groups(detail=detail, numbers_filter=numbers_form.numbers_filter()),
+        "threads": threads,
+        "group_offers": group_offers(detail=detail),
+    }
     if "requirements_form" not in extra and request.user.has_perm(CHANGE_REQUIREMENTS):
-        context["requirements_form"] = _requirements_form(detail)
+        context["requirements_form"] = _requirements_form(detail, threads)
     return context | extra
 
 
@@ -162,7 +189,18 @@ def render_regions(request: HttpRequest, regions: Sequence[Region], context: dic
     return response
 
 
-def _changed(
+def action_failed(
+    request: HttpRequest, order_id: UUID, region: Region, **extra: object
+) -> HttpResponse:
+    """After an action failed: with HTMX its region (holding the failure and what was typed)
+    and the history; without, the order page again."""
+    context = order_page_context(request, detail_or_404(order_id), **extra)
+    if request.htmx:
+        return render_regions(request, [region, Region.HISTORY], context)
+    return render(request, ORDER_PAGE, context, status=FAILED)
+
+
+def action_succeeded(
     request: HttpRequest, order_id: UUID, message: str, done: actions.ActionDone
 ) -> HttpResponse:
     """After an action succeeded: the order page again (POST, then redirect), or with HTMX every
@@ -176,7 +214,7 @@ def _changed(
         )
     if not request.htmx:
         return redirect("order_detail", order_id=order_id)
-    context = order_page_context(request, _detail_or_404(order_id))
+    context = order_page_context(request, detail_or_404(order_id))
     return trigger_client_event(render_regions(request, ACTION_REGIONS, context), "ordersChanged")
 
 
@@ -193,8 +231,8 @@ def _what_was_sent(customer_reference: str | None, changes: dict) -> str:
 @require_POST
 @permission_required(CHANGE_REQUIREMENTS, raise_exception=True)
 def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
-    detail = _detail_or_404(order_id)
-    form = _requirements_form(detail, request.POST)
+    detail = detail_or_404(order_id)
+    form = _requirements_form(detail, order_threads(detail=detail), request.POST)
     failure = None
     if form.is_valid():
         reference, changes = form.customer_reference_change(), form.requirement_changes()
@@ -205,11 +243,12 @@ def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
         except actions.ActionFailed as failed:
             form.add_upstream_errors(failed.problems)
             failure = failed
-            # A 404 flags the order as gone: the panel says so.
-            detail.order.refresh_from_db()
+            # A 404 flags the order as gone, an unknown outcome fetched it again: the panel
+            # shows either.
+            detail = detail_or_404(order_id)
         else:
             message = f"Telnyx accepted {_what_was_sent(reference, changes)}."
-            return _changed(request, order_id, message, done)
+            return action_succeeded(request, order_id, message, done)
     context = order_page_context(
         request, detail, requirements_form=form, requirements_failure=failure
     )
@@ -219,8 +258,18 @@ def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
             if failure
             else [Region.REQUIREMENTS]
         )
-        return render_regions(request, regions, context)
+        return _refreshed_elsewhere(render_regions(request, regions, context), failure)
     return render(request, ORDER_PAGE, context, status=FAILED)
+
+
+def _refreshed_elsewhere(
+    response: HttpResponse, failure: actions.ActionFailed | None
+) -> HttpResponse:
+    """After a write of unknown outcome fetched its order again, the other open panels refresh
+    too (the event the pollers send)."""
+    if failure is not None and failure.refreshed:
+        return trigger_client_event(response, "ordersChanged")
+    return response
 
 
 @transaction.non_atomic_requests
@@ -239,18 +288,22 @@ def sub_order_cancel(request: HttpRequest, sub_order_id: UUID) -> HttpResponse:
             )
         except actions.ActionFailed as failed:
             failure = failed
+            if failed.refreshed:
+                # Telnyx may have cancelled it: as fetched again (gone if Telnyx dropped it).
+                sub_order = SubOrder.objects.filter(pk=sub_order.pk).first() or sub_order
         else:
             message = (
                 f"Telnyx cancelled the {sub_order.country_code} {sub_order.phone_number_type} "
                 "sub order."
             )
-            return _changed(request, sub_order.order_id, message, done)
+            return action_succeeded(request, sub_order.order_id, message, done)
     context = {"cancel_sub": sub_order, "cancel_form": form, "cancel_failure": failure}
     if request.htmx:
         if failure is None:
             return render_regions(request, [Region.CANCEL_PANEL], context)
         context["history"] = order_history(order_id=sub_order.order_id)
-        return render_regions(request, [Region.CANCEL_PANEL, Region.HISTORY], context)
+        response = render_regions(request, [Region.CANCEL_PANEL, Region.HISTORY], context)
+        return _refreshed_elsewhere(response, failure)
     status = FAILED if request.method == "POST" else 200
     return render(request, "orders/sub_order_cancel.html", context, status=status)
 
@@ -267,6 +320,6 @@ def order_refresh(request: HttpRequest, order_id: UUID) -> HttpResponse:
             # The page's Refresh button is the retry.
             messages.error(request, failed.message)
             return redirect("order_detail", order_id=order_id)
-        context = order_page_context(request, _detail_or_404(order_id), refresh_failure=failed)
+        context = order_page_context(request, detail_or_404(order_id), refresh_failure=failed)
         return render_regions(request, [Region.ORDER_PANEL, Region.HISTORY], context)
-    return _changed(request, order_id, "Refreshed from Telnyx.", done)
+    return action_succeeded(request, order_id, "Refreshed from Telnyx.", done)

@@ -12,6 +12,7 @@ from ordersite.env import (
     env_float,
     env_int,
     env_list,
+    env_log_level,
     env_str,
     env_url,
 )
@@ -60,7 +61,7 @@ TRUST_REMOTE_USER = env_bool("TRUST_REMOTE_USER", False)
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Pages compress about tenfold (an htmx table swap from 32 KB to 3 KB); Django pads the
+    # Pages are tables of repeated markup that compress well (docs/performance.md); Django pads the
     # compressed body and masks the CSRF token per request against BREACH.
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -169,6 +170,9 @@ TELNYX_TIMEOUT = env_float("TELNYX_TIMEOUT", 10.0, minimum=0.1)
 TELNYX_INTERACTIVE_BUDGET = env_float("TELNYX_INTERACTIVE_BUDGET", 8.0, minimum=0.5)
 TELNYX_MAX_RETRIES = env_int("TELNYX_MAX_RETRIES", 3, minimum=0)
 TELNYX_SYNC_CONCURRENCY = env_int("TELNYX_SYNC_CONCURRENCY", 8, minimum=1)
+# Requests a sync may spend on Telnyx's comments (a pending sub order's thread each): Telnyx has
+# no webhook for them. The threads left over are fetched first by the next sync.
+SYNC_COMMENTS_BUDGET = env_int("SYNC_COMMENTS_BUDGET", 200, minimum=0)
 # Pages warn that what they show may be out of date once the last successful sync is older.
 SYNC_STALE_AFTER = env_int("SYNC_STALE_AFTER", 60, minimum=1)  # minutes
 # How often (seconds) an open list or order page asks whether its orders changed.
@@ -193,6 +197,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_log_level("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

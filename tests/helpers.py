@@ -9,14 +9,25 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from urllib3.exceptions import NewConnectionError
 
-from orders.models import AuditOutcome, Order, SubOrder
+from orders.forms import requirement_field_name
+from orders.models import (
+    AuditOutcome,
+    Comment,
+    CommenterType,
+    Order,
+    RequirementGroup,
+    SubOrder,
+)
 from orders.selectors.order_page import RequirementSummary, order_detail, requirement_summaries
 from sandbox import files
 
@@ -48,6 +59,22 @@ def eventually(condition: Callable, *, seconds: float):
     pytest.fail(f"still not so after {seconds:g} s")
 
 
+def axe_violations(page, *, impacts=("critical", "serious")) -> list[str]:
+    """axe-core's findings of those impacts on the page as it is now, one line each (rule, what
+    it says, the first offending element), for an assertion message that says what to fix.
+    The page's CSP forbids injected scripts: evaluate() runs the library as DevTools does."""
+    import axe_playwright_python
+
+    source = Path(axe_playwright_python.__file__).with_name("axe.min.js").read_text()
+    page.evaluate(source)
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{rule['id']} ({rule['impact']}): {rule['help']} at {rule['nodes'][0]['target']}"
+        for rule in result["violations"]
+        if rule["impact"] in impacts
+    ]
+
+
 def login(page, username: str, password: str = "pw") -> None:
     """Signs a browser tab (the `page` fixture) in through the real login form."""
     page.goto("/accounts/login/")
@@ -55,6 +82,16 @@ def login(page, username: str, password: str = "pw") -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def stays_on_the_page(page) -> None:
+    """Marks the document loaded in a browser tab: still marked later (assert_not_reloaded)
+    means HTMX swapped parts of it, no navigation happened."""
+    page.evaluate("window.notReloaded = true")
+
+
+def assert_not_reloaded(page) -> None:
+    assert page.evaluate("window.notReloaded === true")
 
 
 class WebhookSigner:
@@ -124,6 +161,18 @@ class Failure:
     message: str  # part of what the person is told
     retryable: bool
     headers: dict = field(default_factory=dict)
+    # A write (PATCH) that meets it may have been applied: Telnyx got it and did not say.
+    applied_maybe: bool = False
+
+    def written(self) -> "Failure":
+        """This failure as a write meets it: of unknown outcome when it may have been applied."""
+        if not self.applied_maybe:
+            return self
+        return replace(
+            self,
+            outcome=AuditOutcome.UNKNOWN,
+            message="It is not known whether Telnyx applied the change",
+        )
 
     def register(self, mock, method: str, url: str) -> None:
         """Makes `mock` (a responses.RequestsMock) answer `method url` with this failure."""
@@ -205,6 +254,7 @@ FAILURES = [
         "10007",
         "Nothing was changed; try again",
         retryable=True,
+        applied_maybe=True,
     ),
     Failure(
         "timeout",
@@ -214,11 +264,13 @@ FAILURES = [
         "",
         "Telnyx did not answer in time. Nothing was changed",
         retryable=True,
+        applied_maybe=True,
     ),
     Failure(
         "refused connection",
         None,
-        requests.ConnectionError("connection refused"),
+        # As requests raises it: nothing was sent.
+        requests.ConnectionError(NewConnectionError(None, "Connection refused")),
         AuditOutcome.FAILED,
         "",
         "Could not connect to Telnyx. Nothing was changed",
@@ -232,6 +284,57 @@ FAILURES = [
         "",
         "Telnyx sent an unexpected answer",
         retryable=True,
+        applied_maybe=True,
+    ),
+    # Telnyx's error bodies as a broken or hostile upstream may send them.
+    Failure(
+        "numbers in the error body",
+        422,
+        {"errors": [{"code": 10015, "title": 422, "detail": 12.5, "source": {"pointer": 7}}]},
+        AuditOutcome.REFUSED,
+        "10015",
+        "Telnyx refused it (HTTP 422): 12.5. Nothing was changed.",
+        retryable=False,
+    ),
+    Failure(
+        "objects in the error body",
+        422,
+        {
+            "errors": [
+                {
+                    "code": {"n": 1},
+                    "title": ["Bad"],
+                    "detail": {"text": "no"},
+                    "source": {"pointer": {"at": "/"}},
+                }
+            ]
+        },
+        AuditOutcome.REFUSED,
+        "",
+        "Telnyx refused it (HTTP 422): Unprocessable Entity. Nothing was changed.",
+        retryable=False,
+    ),
+    Failure(
+        "huge error body",
+        400,
+        telnyx_error(
+            "9" * 1000, title="T" * 100_000, detail="D" * 1_000_000, pointer="/" + "p" * 100_000
+        ),
+        AuditOutcome.REFUSED,
+        "9" * 31 + "…",
+        "Telnyx refused it (HTTP 400): DDDD",
+        retryable=False,
+    ),
+    Failure(
+        "NUL bytes in the error body",
+        422,
+        telnyx_error(
+            "100\x0015", title="Bad\x00 value", detail="Not\x00 allowed", pointer="/status\x00"
+        ),
+        AuditOutcome.REFUSED,
+        "10015",
+        "Telnyx refused it (HTTP 422): Not allowed. Nothing was changed.",
+        retryable=False,
     ),
 ]
 
@@ -243,6 +346,70 @@ def pending_requirement(label: str) -> tuple[Order, RequirementSummary]:
             if summary.label == label:
                 return order, summary
     pytest.fail(f"the sandbox's seed has no pending order with {label!r}")
+
+
+def form_data(order, **values) -> dict:
+    """The requirements form as the page sends it: every field with its current value, then
+    `values` (field name -> typed text)."""
+    data = {"customer_reference": order.customer_reference}
+    for summary in requirement_summaries(detail=order_detail(order_id=order.pk)):
+        data[requirement_field_name(summary.requirement_id)] = summary.current_value
+    return data | values
+
+
+def telnyx_order(order: Order, **changes) -> dict:
+    """A cached order (order_factory's) as Telnyx sends it, its numbers and their values
+    included, with `changes` to the order's own fields; one second newer than cached."""
+    numbers = order.phone_numbers.prefetch_related("requirements")
+    return {
+        "id": str(order.pk),
+        "status": order.status,
+        "customer_reference": order.customer_reference,
+        "phone_numbers_count": order.phone_numbers_count,
+        "requirements_met": order.requirements_met,
+        "created_at": order.created_at.isoformat(),
+        "updated_at": (order.updated_at + timedelta(seconds=1)).isoformat(),
+        "phone_numbers": [
+            {
+                "id": str(number.telnyx_id),
+                "phone_number": number.phone_number,
+                "country_code": number.country_code,
+                "phone_number_type": number.phone_number_type,
+                "sub_number_order_id": str(number.sub_order_id),
+                "status": number.status,
+                "requirements_met": number.requirements_met,
+                "requirements_status": number.requirements_status,
+                "regulatory_requirements": [
+                    {
+                        "requirement_id": str(value.requirement_id),
+                        "field_type": value.field_type,
+                        "field_value": value.field_value,
+                        "status": value.status,
+                    }
+                    for value in number.requirements.all()
+                ],
+            }
+            for number in numbers
+        ],
+    } | changes
+
+
+def telnyx_sub_orders(order: Order, **changes) -> list[dict]:
+    """A cached order's sub orders as Telnyx lists them, with `changes` to each."""
+    return [
+        {
+            "id": str(sub.pk),
+            "country_code": sub.country_code,
+            "phone_number_type": sub.phone_number_type,
+            "status": sub.status,
+            "requirements_met": sub.requirements_met,
+            "phone_numbers_count": sub.phone_numbers_count,
+            "created_at": sub.created_at.isoformat(),
+            "updated_at": (sub.updated_at + timedelta(seconds=1)).isoformat(),
+        }
+        | changes
+        for sub in order.sub_orders.all()
+    ]
 
 
 def requirement(order: Order, label: str) -> RequirementSummary:
@@ -269,6 +436,34 @@ def cached_sub_order(status: str) -> SubOrder:
     )
     assert sub_order is not None, f"the sandbox's seed has no {status} sub order"
     return sub_order
+
+
+def declined_thread() -> tuple[SubOrder, Comment]:
+    """A cached pending sub order on which Telnyx declined a value, and its first unread
+    comment saying why (the sandbox's seed has one; the sync caches its thread)."""
+    comment = (
+        Comment.objects.filter(
+            commenter_type=CommenterType.ADMIN,
+            read_at__isnull=True,
+            body__startswith="We declined",
+            record_id__in=SubOrder.objects.filter(status="pending").values("pk"),
+        )
+        .order_by("created_at", "pk")
+        .first()
+    )
+    assert comment is not None, "the sandbox's seed has no unread decline on a pending order"
+    return SubOrder.objects.select_related("order").get(pk=comment.record_id), comment
+
+
+def pending_sub_order_with_group(country: str = "CH") -> tuple[SubOrder, RequirementGroup]:
+    """A cached pending sub order of `country` and an approved cached group that fits it."""
+    for sub_order in SubOrder.objects.filter(status="pending", country_code=country):
+        group = RequirementGroup.objects.filter(
+            country_code=country, phone_number_type=sub_order.phone_number_type, status="approved"
+        ).first()
+        if group is not None:
+            return sub_order, group
+    pytest.fail(f"the sandbox's seed has no pending {country} sub order with an approved group")
 
 
 def sandbox_pending_requirement(box, field_type: str) -> tuple[dict, dict]:

@@ -10,24 +10,15 @@ from django.urls import reverse
 
 from orders.forms import requirement_field_name
 from orders.models import AuditEntry, AuditOutcome, RequirementDefinition, Status, SubOrder
-from orders.selectors.order_page import order_detail, requirement_summaries
 from tests.helpers import (
     HTMX,
     cached_sub_order,
+    form_data,
     other_customer_type,
     patches,
     pending_requirement,
     requirement,
 )
-
-
-def form_data(order, **values) -> dict:
-    """The requirements form as the page sends it: every field with its current value, then
-    `values` (field name -> typed text)."""
-    data = {"customer_reference": order.customer_reference}
-    for summary in requirement_summaries(detail=order_detail(order_id=order.pk)):
-        data[requirement_field_name(summary.requirement_id)] = summary.current_value
-    return data | values
 
 
 def update_url(order) -> str:
@@ -219,6 +210,7 @@ def test_telnyx_refusal_shows_next_to_its_field_and_keeps_what_was_typed(
 
 
 def test_upstream_failure_shows_a_banner_with_a_retry_and_keeps_the_input(synced, manager_client):
+    """A 500 answering a write: Telnyx may have applied it, and the page does not say otherwise."""
     order, summary = pending_requirement("Customer type")
     synced.faults.order_faults[str(order.pk)] = "500"
     name = requirement_field_name(summary.requirement_id)
@@ -228,7 +220,8 @@ def test_upstream_failure_shows_a_banner_with_a_retry_and_keeps_the_input(synced
 
     body = response.content.decode()
     assert response.status_code == 422
-    assert "Nothing was changed; try again in a moment." in body
+    assert "It is not known whether Telnyx applied the change" in body
+    assert "Nothing was changed" not in body
     assert ">Retry</button>" in body
     assert input_value(fieldset(body, summary), name) == typed
 

@@ -6,19 +6,16 @@ from playwright.sync_api import Page, expect
 
 from orders.forms import requirement_field_name
 from orders.models import RequirementDefinition, Status, SubOrder
-from tests.helpers import login, other_customer_type, pending_requirement, requirement
+from tests.helpers import (
+    assert_not_reloaded,
+    login,
+    other_customer_type,
+    pending_requirement,
+    requirement,
+    stays_on_the_page,
+)
 
 pytestmark = pytest.mark.browser
-
-
-def stays_on_the_page(page: Page) -> None:
-    """Marks the loaded document: still marked later means HTMX swapped parts of it, no
-    navigation happened."""
-    page.evaluate("window.notReloaded = true")
-
-
-def assert_not_reloaded(page: Page) -> None:
-    assert page.evaluate("window.notReloaded === true")
 
 
 def test_manager_fixes_a_requirement_and_sees_the_new_value_after_the_refresh(

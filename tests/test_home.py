@@ -91,12 +91,14 @@ def test_home_flags_a_sync_that_failed(support_client, db):
     assert "with errors" in _home(support_client)
 
 
-def test_home_summary_runs_two_queries_whatever_the_data(order_factory, django_assert_num_queries):
+def test_home_summary_runs_three_queries_whatever_the_data(
+    order_factory, django_assert_num_queries
+):
     for _ in range(5):
         order_factory(numbers=1)
 
     # The last sync is not part of it: the header's sync_freshness tells it on every page.
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         summary = home_summary()
 
     assert summary.total == 5

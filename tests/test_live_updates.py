@@ -166,7 +166,9 @@ def test_order_page_polls_for_its_own_changes_from_inside_its_panel(support_clie
     assert 'id="changes-poller"' in panel
     listener = re.search(r'<div id="order-live"[^>]*>', html, re.S).group()
     assert 'hx-trigger="ordersChanged from:body target:#changes-poller"' in listener
-    assert 'hx-select-oob="#order-panel,#sub-orders,#numbers,#history"' in listener
+    assert (
+        'hx-select-oob="#order-panel,#sub-orders,#numbers,#history,#requirement-groups"' in listener
+    )
 
 
 def test_order_page_fetched_again_answers_its_read_only_regions_and_no_form(
@@ -180,7 +182,7 @@ def test_order_page_fetched_again_answers_its_read_only_regions_and_no_form(
 
     html = response.content.decode()
     assert response.status_code == 200
-    for region in ("order-panel", "sub-orders", "numbers", "history"):
+    for region in ("order-panel", "sub-orders", "numbers", "history", "requirement-groups"):
         assert f'id="{region}"' in html
     assert 'id="requirements"' not in html
     assert 'data-status="success">success</span>' in html

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0012_paperwork'),
+        ('orders', '0015_unread_comments'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

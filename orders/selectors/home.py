@@ -1,4 +1,4 @@
-"""Reads for the home page: orders by status and the deadlines coming up."""
+"""Reads for the home page: orders by status, the deadlines coming up, unread comments."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,6 +10,7 @@ from orders.models import Order, Status
 
 DEADLINE_SOON = timedelta(hours=48)
 DEADLINE_SOON_SHOWN = 20
+UNREAD_SHOWN = 10
 
 
 @dataclass
@@ -19,6 +20,8 @@ class HomeSummary:
     numbers_awaiting: int
     deadline_soon: list[Order]  # the first DEADLINE_SOON_SHOWN pending orders by deadline
     deadline_soon_total: int  # pending with a deadline in the next DEADLINE_SOON
+    unread_comments: int  # Telnyx's comments nobody marked read, on every order
+    unread_orders: list[Order]  # the UNREAD_SHOWN with the most
 
 
 def home_summary(*, now: datetime | None = None) -> HomeSummary:
@@ -28,6 +31,7 @@ def home_summary(*, now: datetime | None = None) -> HomeSummary:
         **{status: Count("pk", filter=Q(status=status)) for status in Status.values},
         numbers_awaiting=Sum("numbers_awaiting", default=0),
         deadline_soon=Count("pk", filter=due),
+        unread_comments=Sum("unread_comments", default=0),
     )
     counts = {status: totals[status] for status in Status.values}
     return HomeSummary(
@@ -42,4 +46,10 @@ def home_summary(*, now: datetime | None = None) -> HomeSummary:
             ]
         ),
         deadline_soon_total=totals["deadline_soon"],
+        unread_comments=totals["unread_comments"],
+        unread_orders=list(
+            Order.objects.filter(unread_comments__gt=0)
+            .order_by("-unread_comments", "-created_at")
+            .only("id", "customer_reference", "unread_comments", "status")[:UNREAD_SHOWN]
+        ),
     )

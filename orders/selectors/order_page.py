@@ -8,6 +8,7 @@ from django.db.models import CharField
 from django.db.models.functions import Cast
 
 from orders.models import (
+    Comment,
     Order,
     PhoneNumber,
     RequirementDefinition,
@@ -150,6 +151,8 @@ class RequirementSummary:
     # Country and number type of the sub orders whose numbers have it, e.g. "GB local": tells
     # apart requirements of one label asked by several countries.
     sub_orders: list[str] = field(default_factory=list)
+    # When declined: the latest of Telnyx's comments that gives the reason (selectors.comments).
+    decline_reason: Comment | None = None
 
     @property
     def label(self) -> str:

@@ -2,7 +2,8 @@
 
 import logging
 import re
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -14,11 +15,17 @@ from django.db import DatabaseError
 
 from orders.locks import LockHeld, lease
 from orders.models import AuditEntry, AuditOutcome, Order, RequirementValue, Status, SubOrder
-from orders.services.audit import audit_outcome, audit_write, error_sources, sent_request
+from orders.services.audit import (
+    audit_complete,
+    audit_outcome,
+    audit_write,
+    error_sources,
+    sent_request,
+)
 from orders.services.fetch import client_scope, order_fetch
 from orders.services.refresh import order_reload
 from orders.services.store import known_requirement_ids, order_mark_gone, order_store
-from orders.services.telnyx_data import OrderBundle, as_text
+from orders.services.telnyx_data import as_text, malformed
 from orders.telnyx import TelnyxClient, TelnyxError
 
 logger = logging.getLogger(__name__)
@@ -31,9 +38,11 @@ _REQUIREMENT_POINTER = re.compile(r"/regulatory_requirements/(\d+)(?:/.*)?")
 
 
 class ActionFailed(Exception):
-    """An update, cancel or refresh that did not happen; `message` tells the person who tried
-    why. Its audit entry is written, and the cache is as it was, except that an order Telnyx
-    answered 404 for is marked gone."""
+    """An update, cancel or refresh that did not happen, or of which it is not known whether
+    Telnyx applied it; `message` tells the person who tried. Its audit entry is written and
+    complete, and the cache is as it was, except that an order Telnyx answered 404 for is
+    marked gone, and an order a write of unknown outcome was sent for is fetched again
+    (`refreshed`) when the time budget leaves room."""
 
     def __init__(
         self,
@@ -42,6 +51,7 @@ class ActionFailed(Exception):
         entry: AuditEntry,
         error: TelnyxError | None = None,
         problems: dict[UUID | str, list[str]] | None = None,
+        refreshed: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -49,6 +59,7 @@ class ActionFailed(Exception):
         self.error = error
         # Telnyx's refusals by what they name: a requirement id, or "customer_reference".
         self.problems = problems or {}
+        self.refreshed = refreshed
 
     @property
     def retryable(self) -> bool:
@@ -66,7 +77,7 @@ class ActionDone:
     stored: bool = True
 
 
-def _failure_message(error: TelnyxError, *, subject: str) -> str:
+def failure_message(error: TelnyxError, *, subject: str) -> str:
     """What to tell the person whose action on an "order" or "sub order" (`subject`) failed."""
     if error.status == HTTPStatus.NOT_FOUND:
         return f"Telnyx no longer knows this {subject} (HTTP 404), so nothing was changed."
@@ -89,7 +100,7 @@ def _one_or_all(values: set[str]) -> str | list[str]:
     return next(iter(values)) if len(values) == 1 else sorted(values)
 
 
-def _values(pairs: Iterable[tuple[object, str]]) -> dict[str, str | list[str]]:
+def requirement_values(pairs: Iterable[tuple[object, str]]) -> dict[str, str | list[str]]:
     """Requirement id -> its value on the numbers, or their sorted values when they differ."""
     found: dict[str, set[str]] = {}
     for requirement_id, value in pairs:
@@ -97,35 +108,35 @@ def _values(pairs: Iterable[tuple[object, str]]) -> dict[str, str | list[str]]:
     return {requirement_id: _one_or_all(values) for requirement_id, values in found.items()}
 
 
-def _cached_values(
-    order_ids: list[UUID], requirement_ids: list[UUID]
-) -> dict[UUID, dict[str, str | list[str]]]:
-    """Order id -> requirement id -> its cached value(s), in one query for many orders."""
+def _cached_values(order: Order, requirement_ids: list[UUID]) -> dict[str, str | list[str]]:
     rows = (
         RequirementValue.objects.filter(
-            phone_number__order_id__in=order_ids, requirement_id__in=requirement_ids
+            phone_number__order_id=order.pk, requirement_id__in=requirement_ids
         )
         .exclude(phone_number__requirements_status="cancelled")
-        .values_list("phone_number__order_id", "requirement_id", "field_value")
+        .values_list("requirement_id", "field_value")
     )
-    by_order: dict[UUID, list[tuple[UUID, str]]] = {order_id: [] for order_id in order_ids}
-    for order_id, requirement_id, value in rows:
-        by_order[order_id].append((requirement_id, value))
-    return {order_id: _values(pairs) for order_id, pairs in by_order.items()}
+    return requirement_values(rows)
 
 
-def _answered_values(answer: dict, requirement_ids: list[UUID]) -> dict[str, str | list[str]]:
+def answered_values(answer: dict, requirement_ids: list[UUID]) -> dict[str, str | list[str]]:
+    """The values Telnyx answered a write with; TelnyxError (kind "malformed") when its answer
+    does not have the shape of an order."""
     wanted = {str(requirement_id) for requirement_id in requirement_ids}
-    return _values(
-        (item.get("requirement_id"), as_text(item.get("field_value")))
-        for number in answer.get("phone_numbers") or []
-        if number.get("requirements_status") != "cancelled"
-        for item in number.get("regulatory_requirements") or []
-        if item.get("requirement_id") in wanted
-    )
+    with malformed(f"the answer about order {answer.get('id')}"):
+        numbers = answer.get("phone_numbers") or []
+        if not isinstance(numbers, list):
+            raise TypeError("phone_numbers is not a list")
+        return requirement_values(
+            (item["requirement_id"], as_text(item.get("field_value")))
+            for number in numbers
+            if number.get("requirements_status") != "cancelled"
+            for item in number.get("regulatory_requirements") or []
+            if item.get("requirement_id") in wanted
+        )
 
 
-def _problems(error: TelnyxError, sent: list[UUID]) -> dict[UUID | str, list[str]]:
+def update_problems(error: TelnyxError, sent: list[UUID]) -> dict[UUID | str, list[str]]:
     """Telnyx's refusals by what their pointer names: `/customer_reference`, or
     `/regulatory_requirements/<i>/...`, the i-th requirement sent."""
     problems: dict[UUID | str, list[str]] = {}
@@ -151,158 +162,66 @@ def _recache(*, client: TelnyxClient, order_id: UUID, answer: dict | None = None
             known_requirement_ids=known_requirement_ids(),
             order=answer,
         )
-    except TelnyxError as error:
-        logger.warning("order %s: caching it after a write failed: %s", order_id, error)
-        return None
-    return _store_after_write(order_id=order_id, bundle=bundle)
-
-
-def _store_after_write(*, order_id: UUID, bundle: OrderBundle | None) -> Order | None:
-    if bundle is None:
-        return None
-    try:
         return order_store(bundle=bundle)[0]
-    except DatabaseError as error:
+    except (TelnyxError, DatabaseError) as error:
         logger.warning("order %s: caching it after a write failed: %s", order_id, error)
         return None
 
 
-@dataclass
-class UpdatePlan:
-    """One order's update as order_update sends and audits it: made by update_plan (reads the
-    cache), sent by update_send (network only, so a bulk fix runs it in threads), recorded by
-    update_record (writes the cache and the audit)."""
-
-    order: Order
-    customer_reference: str | None
-    changes: Mapping[UUID, str]
-    before: dict[str, str | list[str]]
-
-    @property
-    def requirements(self) -> list[dict]:
-        return [
-            {"requirement_id": str(requirement_id), "field_value": value}
-            for requirement_id, value in self.changes.items()
-        ]
-
-    @property
-    def body(self) -> dict:
-        body: dict = {}
-        if self.customer_reference is not None:
-            body["customer_reference"] = self.customer_reference
-        if self.changes:
-            body["regulatory_requirements"] = self.requirements
-        return body
-
-
-@dataclass
-class UpdateSent:
-    """What Telnyx answered an update with, and the order fetched after it (None when that
-    fetch failed: Telnyx made the change all the same)."""
-
-    answer: dict
-    bundle: OrderBundle | None
-
-
-def update_plan(
-    *, order: Order, customer_reference: str | None = None, changes: Mapping[UUID, str]
-) -> UpdatePlan:
-    (plan,) = update_plans(orders=[order], customer_reference=customer_reference, changes=changes)
-    return plan
-
-
-def update_plans(
-    *, orders: list[Order], customer_reference: str | None = None, changes: Mapping[UUID, str]
-) -> list[UpdatePlan]:
-    """update_plan() for the same changes to several orders, reading the cache once."""
-    cached = _cached_values([order.pk for order in orders], list(changes))
-    plans = []
-    for order in orders:
-        before = cached[order.pk]
-        if customer_reference is not None:
-            before["customer_reference"] = order.customer_reference
-        plans.append(
-            UpdatePlan(
-                order=order, customer_reference=customer_reference, changes=changes, before=before
-            )
-        )
-    return plans
-
-
-def update_send(*, plan: UpdatePlan, client: TelnyxClient, known: Set[UUID]) -> UpdateSent:
-    """Sends the update and fetches the order it left. Touches no database; raises TelnyxError
-    when the update failed. `known`: the requirement ids the cache has definitions for."""
-    answer = client.update_number_order(
-        str(plan.order.pk),
-        customer_reference=plan.customer_reference,
-        regulatory_requirements=plan.requirements or None,
-    )
-    return update_confirmed(plan=plan, client=client, known=known, answer=answer)
-
-
-def update_confirmed(
-    *, plan: UpdatePlan, client: TelnyxClient, known: Set[UUID], answer: dict
-) -> UpdateSent:
-    """The UpdateSent of an update Telnyx applied, the order as it answered (`answer`): its sub
-    orders and new definitions fetched, or none when that fails. Touches no database."""
-    try:
-        bundle = order_fetch(
-            client=client, order_id=str(plan.order.pk), known_requirement_ids=known, order=answer
-        )
-    except TelnyxError as error:
-        logger.warning("order %s: fetching it after a write failed: %s", plan.order.pk, error)
-        bundle = None
-    return UpdateSent(answer=answer, bundle=bundle)
-
-
-def update_applied(*, plan: UpdatePlan, answer: dict) -> bool:
-    """Whether the order as Telnyx holds it (`answer`) has every requirement value of the plan
-    already: how a bulk fix tells that a send whose answer was lost went through."""
-    wanted = {str(requirement_id): value for requirement_id, value in plan.changes.items()}
-    return _answered_values(answer, list(plan.changes)) == wanted
-
-
-def update_record(
+def write_failed(
+    entry: AuditEntry,
+    error: TelnyxError,
     *,
-    plan: UpdatePlan,
-    user: AbstractBaseUser,
-    result: UpdateSent | TelnyxError,
-    stored: bool | None = None,
-) -> ActionDone:
-    """Caches what update_send got and writes the audit entry of the attempt; raises
-    ActionFailed for a TelnyxError, as order_update does. `stored`: whether the caller cached
-    the order already (a bulk fix stores its orders in batches); None: it is cached here."""
-    order = plan.order
-    sent = list(plan.changes)
-    record = partial(
-        audit_write,
-        user=user,
-        action=AuditEntry.Action.UPDATE,
-        order_id=order.pk,
-        sent=sent_request("PATCH", f"/number_orders/{order.pk}", plan.body),
-        before=plan.before,
-    )
-    if isinstance(result, TelnyxError):
-        error = result
-        if error.status == HTTPStatus.NOT_FOUND:
-            order_mark_gone(order_id=order.pk)
-        entry = record(outcome=audit_outcome(error), error=error)
-        problems = _problems(error, sent)
+    telnyx: TelnyxClient,
+    order_id: UUID,
+    subject: str,
+    problems: dict[UUID | str, list[str]] | None = None,
+) -> ActionFailed:
+    """The ActionFailed of a write to an "order" or "sub order" (`subject`) that Telnyx did
+    not answer with success, its audit entry completed.
+
+    When Telnyx may have applied it (no answer after sending it, a 5xx, an answer that could
+    not be read) the person is told so, and the order is fetched again within what is left of
+    the time budget, so that the page shows which; not after an unreadable answer, as the
+    order is likely to be as unreadable.
+    """
+    if not (error.outcome_unknown or error.kind == "malformed"):
+        audit_complete(entry, outcome=audit_outcome(error), error=error)
         message = (
             "Telnyx refused the values marked below, so nothing was changed."
             if problems
-            else _failure_message(error, subject="order")
+            else failure_message(error, subject=subject)
         )
-        raise ActionFailed(message, entry=entry, error=error, problems=problems) from error
-    cached = None
-    if stored is None:
-        cached = _store_after_write(order_id=order.pk, bundle=result.bundle)
-        stored = cached is not None
-    after = _answered_values(result.answer, sent)
-    if plan.customer_reference is not None:
-        after["customer_reference"] = as_text(result.answer.get("customer_reference"))
-    entry = record(outcome=AuditOutcome.SUCCESS, after=after)
-    return ActionDone(entry=entry, order=cached or order, stored=stored)
+        return ActionFailed(message, entry=entry, error=error, problems=problems)
+    refreshed = error.kind != "malformed" and _recache(client=telnyx, order_id=order_id) is not None
+    audit_complete(entry, outcome=AuditOutcome.UNKNOWN, error=error)
+    if error.kind == "malformed":
+        then = "this page was not changed. Refresh the order to see what Telnyx holds."
+    elif refreshed:
+        then = "so the order was fetched from Telnyx again: this page shows what it holds now."
+    else:
+        then = "fetching the order again failed too: refresh the order in a moment to find out."
+    return ActionFailed(
+        f"{error} It is not known whether Telnyx applied the change; {then}",
+        entry=entry,
+        error=error,
+        refreshed=refreshed,
+    )
+
+
+@contextmanager
+def audit_completed(entry: AuditEntry) -> Iterator[None]:
+    """Makes sure a pending entry is completed even when something nobody foresaw breaks the
+    attempt: as failed, before the error goes on."""
+    try:
+        yield
+    except Exception:
+        if entry.outcome == AuditOutcome.PENDING:
+            logger.exception("audit entry %s: the attempt broke off", entry.pk)
+            audit_complete(
+                entry, outcome=AuditOutcome.FAILED, telnyx_detail="broke off on the dashboard"
+            )
+        raise
 
 
 def order_update(
@@ -316,18 +235,53 @@ def order_update(
     """Sends a new customer reference (None: unchanged) and requirement values (requirement
     id -> value; only these are sent) to Telnyx, then caches the order as Telnyx answered.
 
-    Raises ActionFailed when Telnyx refuses, its `problems` placed on what they name, or cannot
-    be reached. The cache is left as it was then, except that a 404 marks the order gone.
+    Raises ActionFailed when Telnyx refuses, its `problems` placed on what they name, cannot be
+    reached, or does not say whether it applied the change. The cache is left as it was then,
+    except that a 404 marks the order gone and an unknown outcome fetches the order again.
     """
-    plan = update_plan(order=order, customer_reference=customer_reference, changes=changes)
-    with client_scope(client) as telnyx:
+    sent = list(changes)
+    requirements = [
+        {"requirement_id": str(requirement_id), "field_value": value}
+        for requirement_id, value in changes.items()
+    ]
+    body: dict = {} if customer_reference is None else {"customer_reference": customer_reference}
+    if requirements:
+        body["regulatory_requirements"] = requirements
+    before = _cached_values(order, sent)
+    if customer_reference is not None:
+        before["customer_reference"] = order.customer_reference
+    entry = audit_write(
+        user=user,
+        outcome=AuditOutcome.PENDING,
+        action=AuditEntry.Action.UPDATE,
+        order_id=order.pk,
+        sent=sent_request("PATCH", f"/number_orders/{order.pk}", body),
+        before=before,
+    )
+    with audit_completed(entry), client_scope(client, interactive=True) as telnyx:
         try:
-            result: UpdateSent | TelnyxError = update_send(
-                plan=plan, client=telnyx, known=known_requirement_ids()
+            answer = telnyx.update_number_order(
+                str(order.pk),
+                customer_reference=customer_reference,
+                regulatory_requirements=requirements or None,
             )
+            after = answered_values(answer, sent)
         except TelnyxError as error:
-            result = error
-    return update_record(plan=plan, user=user, result=result)
+            if error.status == HTTPStatus.NOT_FOUND:
+                order_mark_gone(order_id=order.pk)
+            raise write_failed(
+                entry,
+                error,
+                telnyx=telnyx,
+                order_id=order.pk,
+                subject="order",
+                problems=update_problems(error, sent),
+            ) from error
+        if customer_reference is not None:
+            after["customer_reference"] = as_text(answer.get("customer_reference"))
+        stored = _recache(client=telnyx, order_id=order.pk, answer=answer)
+        audit_complete(entry, outcome=AuditOutcome.SUCCESS, after=after)
+    return ActionDone(entry=entry, order=stored or order, stored=stored is not None)
 
 
 def sub_order_cancel(
@@ -342,7 +296,8 @@ def sub_order_cancel(
 
     Refused without asking Telnyx (AuditOutcome.FORBIDDEN) when the cached sub order is not
     pending, or while another cancel of it is under way (a double submit). Raises ActionFailed
-    then, and when Telnyx refuses or cannot be reached.
+    then, and when Telnyx refuses, cannot be reached or does not say whether it cancelled
+    (the order is fetched again then).
     """
     path = f"/sub_number_orders/{sub_order.pk}/cancel"
     record = partial(
@@ -366,17 +321,25 @@ def sub_order_cancel(
             entry=entry,
         )
     try:
-        with (
-            lease(f"cancel {sub_order.pk}", duration=CANCEL_LEASE),
-            client_scope(client) as telnyx,
-        ):
-            try:
-                answer = telnyx.cancel_sub_number_order(str(sub_order.pk))
-            except TelnyxError as error:
-                entry = record(outcome=audit_outcome(error), error=error)
-                message = _failure_message(error, subject="sub order")
-                raise ActionFailed(message, entry=entry, error=error) from error
-            stored = _recache(client=telnyx, order_id=sub_order.order_id)
+        with lease(f"cancel {sub_order.pk}", duration=CANCEL_LEASE):
+            entry = record(outcome=AuditOutcome.PENDING)
+            with audit_completed(entry), client_scope(client, interactive=True) as telnyx:
+                try:
+                    answer = telnyx.cancel_sub_number_order(str(sub_order.pk))
+                except TelnyxError as error:
+                    raise write_failed(
+                        entry,
+                        error,
+                        telnyx=telnyx,
+                        order_id=sub_order.order_id,
+                        subject="sub order",
+                    ) from error
+                stored = _recache(client=telnyx, order_id=sub_order.order_id)
+                audit_complete(
+                    entry,
+                    outcome=AuditOutcome.SUCCESS,
+                    after={"status": as_text(answer.get("status"))},
+                )
     except LockHeld:
         entry = record(outcome=AuditOutcome.FORBIDDEN)
         raise ActionFailed(
@@ -384,7 +347,6 @@ def sub_order_cancel(
             "not sent to Telnyx.",
             entry=entry,
         ) from None
-    entry = record(outcome=AuditOutcome.SUCCESS, after={"status": as_text(answer.get("status"))})
     return ActionDone(entry=entry, order=stored or sub_order.order, stored=stored is not None)
 
 
@@ -401,29 +363,33 @@ def _order_facts(order: Order) -> dict:
 def order_refresh(
     *, order: Order, user: AbstractBaseUser, client: TelnyxClient | None = None
 ) -> ActionDone:
-    """order_reload() asked for by someone: audited, and failures raised as ActionFailed
-    (a 404 marks the order gone)."""
-    record = partial(
-        audit_write,
+    """order_reload() asked for by someone: audited, within a person's time budget, and
+    failures raised as ActionFailed (a 404 marks the order gone)."""
+    entry = audit_write(
         user=user,
+        outcome=AuditOutcome.PENDING,
         action=AuditEntry.Action.REFRESH,
         order_id=order.pk,
         sent=sent_request("GET", f"/number_orders/{order.pk}"),
         before=_order_facts(order),
     )
-    try:
-        refreshed = order_reload(order_id=order.pk, client=client)
-    except TelnyxError as error:
-        entry = record(outcome=audit_outcome(error), error=error)
-        raise ActionFailed(
-            _failure_message(error, subject="order"), entry=entry, error=error
-        ) from error
-    except DatabaseError as error:
-        logger.exception("order %s: storing the refreshed order failed", order.pk)
-        entry = record(outcome=AuditOutcome.FAILED, telnyx_detail=f"not stored: {error}")
-        raise ActionFailed(
-            "Telnyx answered, but the order could not be stored. Nothing was changed; try again.",
-            entry=entry,
-        ) from error
-    entry = record(outcome=AuditOutcome.SUCCESS, after=_order_facts(refreshed))
+    with audit_completed(entry), client_scope(client, interactive=True) as telnyx:
+        try:
+            refreshed = order_reload(order_id=order.pk, client=telnyx)
+        except TelnyxError as error:
+            audit_complete(entry, outcome=audit_outcome(error), error=error)
+            raise ActionFailed(
+                failure_message(error, subject="order"), entry=entry, error=error
+            ) from error
+        except DatabaseError as error:
+            logger.exception("order %s: storing the refreshed order failed", order.pk)
+            audit_complete(
+                entry, outcome=AuditOutcome.FAILED, telnyx_detail="Telnyx's answer not stored"
+            )
+            raise ActionFailed(
+                "Telnyx answered, but the order could not be stored. Nothing was changed; try "
+                "again.",
+                entry=entry,
+            ) from error
+        audit_complete(entry, outcome=AuditOutcome.SUCCESS, after=_order_facts(refreshed))
     return ActionDone(entry=entry, order=refreshed)

@@ -1,6 +1,7 @@
 """The audit trail: one append-only entry for every attempt at an action on an order."""
 
 from collections.abc import Iterator
+from datetime import datetime
 from http import HTTPStatus
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -18,9 +19,37 @@ def error_sources(error: TelnyxError) -> Iterator[tuple[str | None, str]]:
 
 
 def _error_detail(error: TelnyxError) -> str:
-    if not error.errors:
-        return str(error)
-    return "; ".join(f"{where}: {text}" if where else text for where, text in error_sources(error))
+    """Telnyx's words, or the error's own when Telnyx's errors said nothing readable."""
+    detail = "; ".join(
+        f"{where}: {text}" if where else text for where, text in error_sources(error) if text
+    )
+    return detail or str(error)
+
+
+def _storable(value: object) -> object:
+    """`value` as every database keeps it: PostgreSQL refuses NUL in text and JSON, which
+    Telnyx's answers may hold."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
+
+
+def _outcome_fields(
+    outcome: AuditOutcome, error: TelnyxError | None, fields: dict[str, object]
+) -> dict[str, object]:
+    if error is not None:
+        fields |= {
+            "http_status": error.status,
+            "telnyx_code": error.code or "",
+            "telnyx_detail": _error_detail(error),
+        }
+    elif outcome == AuditOutcome.SUCCESS:
+        fields["http_status"] = HTTPStatus.OK
+    return {name: _storable(value) for name, value in fields.items()} | {"outcome": outcome}
 
 
 def audit_write(
@@ -31,17 +60,45 @@ def audit_write(
     **fields: object,
 ) -> AuditEntry:
     """Appends the audit entry of one attempt. Written in autocommit, apart from order_store's
-    transaction, so a failed attempt's entry is kept (the action views are non-atomic)."""
-    if error is not None:
-        fields |= {
-            "http_status": error.status,
-            "telnyx_code": error.code or "",
-            "telnyx_detail": _error_detail(error),
-        }
-    elif outcome == AuditOutcome.SUCCESS:
-        fields["http_status"] = HTTPStatus.OK
+    transaction, so a failed attempt's entry is kept (the action views are non-atomic).
+    An attempt that calls Telnyx is written with outcome PENDING before the call, and completed
+    with audit_complete() after it."""
     return AuditEntry.objects.create(
-        user=user, username=user.get_username(), outcome=outcome, **fields
+        user=user, username=user.get_username(), **_outcome_fields(outcome, error, fields)
+    )
+
+
+def audit_complete(
+    entry: AuditEntry,
+    *,
+    outcome: AuditOutcome,
+    error: TelnyxError | None = None,
+    **fields: object,
+) -> AuditEntry:
+    """Completes a PENDING entry with how the attempt ended (and `after`, Telnyx's status,
+    ...): the one change an entry ever gets. Raises ValueError for an entry that is not
+    pending any more, or a completion as pending."""
+    if outcome == AuditOutcome.PENDING:
+        raise ValueError("an audit entry is completed with how the attempt ended")
+    values = _outcome_fields(outcome, error, fields)
+    # One statement, which only a pending entry matches: two completions cannot both apply.
+    done = AuditEntry.objects.filter(pk=entry.pk, outcome=AuditOutcome.PENDING).update(**values)
+    if done != 1:
+        raise ValueError(f"audit entry {entry.pk} is not pending: entries are append-only")
+    for name, value in values.items():
+        setattr(entry, name, value)
+    return entry
+
+
+INTERRUPTED = "Interrupted: the server stopped waiting for Telnyx before it answered."
+
+
+def audit_close_interrupted(*, before: datetime) -> int:
+    """Completes, as outcome unknown, the entries still pending from before `before`: their
+    request died waiting for Telnyx (a worker killed or restarted), so no answer will come to
+    complete them. Returns how many."""
+    return AuditEntry.objects.filter(outcome=AuditOutcome.PENDING, created_at__lt=before).update(
+        outcome=AuditOutcome.UNKNOWN, telnyx_detail=INTERRUPTED
     )
 
 

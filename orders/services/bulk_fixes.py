@@ -26,8 +26,8 @@ from orders.models import (
     RequirementDefinition,
 )
 from orders.selectors.queue import queue_group_orders
-from orders.services.actions import (
-    ActionFailed,
+from orders.services.actions import ActionFailed
+from orders.services.bulk_updates import (
     UpdatePlan,
     UpdateSent,
     update_applied,

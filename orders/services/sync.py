@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from queue import Empty, SimpleQueue
 from uuid import UUID
@@ -17,7 +17,10 @@ from django.utils import timezone
 
 from orders.locks import lease
 from orders.models import Order, Status, SyncRun
+from orders.services.audit import audit_close_interrupted
+from orders.services.comments import comments_sync
 from orders.services.fetch import order_fetch
+from orders.services.requirement_groups import requirement_groups_sync
 from orders.services.store import (
     SyncOutcome,
     known_requirement_ids,
@@ -235,8 +238,38 @@ class _Sync:
         return "\n".join(kept)
 
 
+def _paperwork_sync(run: SyncRun, *, order_id: str | None) -> None:
+    """After the orders: the requirement groups (one request; not for a single order) and the
+    comments on pending sub orders, whose threads Telnyx announces by no webhook. What fails is
+    added to the run's errors; the cache keeps what it held."""
+    problems = []
+    if order_id is None:
+        try:
+            groups = requirement_groups_sync()
+        except (TelnyxError, DatabaseError) as error:
+            logger.warning("sync: requirement groups failed: %s", error)
+            problems.append(f"requirement groups: {error}")
+        else:
+            logger.info("sync: %d requirement groups", groups)
+    comments = comments_sync(order_id=order_id)
+    logger.info(
+        "sync: comments of %d pending sub orders fetched, %d failed, %d left for the next sync",
+        comments.fetched,
+        comments.failed,
+        comments.left,
+    )
+    if comments.failed:
+        problems.append(f"comments: {comments.failed} thread(s) failed (see the log)")
+    if problems:
+        run.error = "\n".join(filter(None, [run.error, *problems]))
+        run.save(update_fields=["error"])
+
+
 # The lease that keeps two syncs, from wherever they were started, from running at once.
 SYNC_LOCK = "sync"
+# An attempt still pending this long after it began is not waiting any more: no request or job
+# waits for Telnyx anywhere near as long, so its worker died. Each sync closes such entries.
+INTERRUPTED_AFTER = timedelta(minutes=10)
 
 
 def orders_sync(
@@ -264,10 +297,12 @@ def orders_sync(
                 progress(done, total)
 
         run = SyncRun.objects.create(started_at=timezone.now())
+        audit_close_interrupted(before=run.started_at - INTERRUPTED_AFTER)
         sync = _Sync(
             run=run, workers=concurrency or settings.TELNYX_SYNC_CONCURRENCY, progress=step
         )
         sync.execute(since=since, order_id=order_id)
+        _paperwork_sync(run, order_id=order_id)
     logger.info(
         "sync: seen %d, created %d, updated %d, unchanged %d, failed %d",
         run.seen,

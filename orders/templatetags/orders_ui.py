@@ -1,6 +1,6 @@
 import functools
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from html import escape
 
@@ -104,6 +104,7 @@ _NUMBERS_HEAD = (
 )
 _AWAITING = '<em class="awaiting">awaiting value</em>'
 _NO_REQUIREMENTS = '<td colspan="4" class="muted">No requirements.</td>'
+_ONLY_SHARED = '<td colspan="4" class="muted">Only the values the group shares, above.</td>'
 
 
 def _value(text: str) -> str:
@@ -124,10 +125,27 @@ def _requirement_cells(row: RequirementRow) -> str:
     return f"<td>{label}</td><td>{escape(row.field_type)}</td>"
 
 
+def _value_cells(row: RequirementRow, badge_of: Callable[[str], str]) -> str:
+    status = badge_of(row.status) if row.status else ""
+    return f"<td>{_value(row.field_value)}</td><td>{status}</td>"
+
+
 @register.simple_tag
-def number_table(numbers: list[NumberRow]) -> SafeString:
+def shared_values(rows: list[RequirementRow]) -> SafeString:
+    """The requirement values every number of a group holds alike, listed once."""
+    body = "".join(f"<tr>{_requirement_cells(row)}{_value_cells(row, badge)}</tr>" for row in rows)
+    return mark_safe(  # every value in them went through escape()
+        '<table class="table shared-values"><thead><tr><th scope="col">Requirement</th>'
+        '<th scope="col">Type</th><th scope="col">Value</th><th scope="col">Status</th></tr>'
+        f"</thead><tbody>{body}</tbody></table>"
+    )
+
+
+@register.simple_tag
+def number_table(numbers: list[NumberRow], shared: bool = False) -> SafeString:
     """A group of the order page's numbers: a <tbody> per number, whose cell spans the rows of
-    its requirement values. What rows repeat (a requirement's cells, a badge) is built once."""
+    its requirement values. What rows repeat (a requirement's cells, a badge) is built once.
+    `shared`: the group's shared values are listed above, and left out of the numbers' rows."""
     badge_of = functools.cache(badge)
     cells: dict[tuple[uuid.UUID, str], str] = {}
     parts = [_NUMBERS_HEAD]
@@ -144,9 +162,8 @@ def number_table(numbers: list[NumberRow]) -> SafeString:
         for row in number.requirements:
             key = (row.requirement_id, row.field_type)
             cell = cells.get(key) or cells.setdefault(key, _requirement_cells(row))
-            status = badge_of(row.status) if row.status else ""
-            rows.append(f"{cell}<td>{_value(row.field_value)}</td><td>{status}</td>")
-        rows = rows or [_NO_REQUIREMENTS]
+            rows.append(cell + _value_cells(row, badge_of))
+        rows = rows or [_ONLY_SHARED if shared else _NO_REQUIREMENTS]
         span = f' rowspan="{len(rows)}"' if len(rows) > 1 else ""
         parts.append(
             f'<tbody id="number-{number.id}"><tr><th scope="rowgroup"{span}>{" ".join(facts)}</th>'
