@@ -26,7 +26,7 @@ RSS_GROWTH_ALLOWED = 1.25
 SANDBOX_KEY = "bench-sandbox-key"
 
 
-class _CountedRequests(list):
+class CountedRequests(list):
     """The sandbox keeps only its latest requests; this also counts every one ever recorded,
     and notes when the first arrived (the sync's clock starts there, after its start-up)."""
 
@@ -90,7 +90,7 @@ def run_sync(
     from sandbox.server import Sandbox
 
     box = Sandbox(orders=orders, seed=seed, api_key=SANDBOX_KEY, latency=latency_ms / 1000)
-    box.requests = _CountedRequests()
+    box.requests = CountedRequests()
     box.start()
     try:
         child_env = {
@@ -100,7 +100,7 @@ def run_sync(
             "TELNYX_API_KEY": SANDBOX_KEY,
             "TELNYX_SYNC_CONCURRENCY": str(concurrency),
         }
-        _manage(["migrate", "--no-input"], env=child_env)
+        manage(["migrate", "--no-input"], env=child_env)
         started = time.perf_counter()
         # The bench's own thread only waits from here on: its CPU time is the sandbox's.
         sandbox_cpu = time.process_time()
@@ -146,7 +146,8 @@ def run_sync(
     )
 
 
-def _manage(arguments: list[str], *, env: dict) -> None:
+def manage(arguments: list[str], *, env: dict) -> str:
+    """Runs `manage.py` with `arguments`; answers what it printed, raises when it failed."""
     finished = subprocess.run(
         [sys.executable, "manage.py", *arguments],
         cwd=ROOT,
@@ -156,6 +157,7 @@ def _manage(arguments: list[str], *, env: dict) -> None:
     )
     if finished.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(arguments)} failed:\n{finished.stderr[-4000:]}")
+    return finished.stdout
 
 
 def sync_rows(results: list[SyncResult]) -> list[Row]:

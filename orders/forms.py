@@ -11,7 +11,7 @@ from django.core.validators import RegexValidator
 from django.utils.dateparse import parse_date, parse_datetime
 
 from orders.deadlines import DeadlineWindow
-from orders.models import FieldType, Status
+from orders.models import FieldType, RequirementDefinition, Status
 from orders.selectors.order_list import DEFAULT_SORT, SORTS
 from orders.selectors.order_page import RequirementSummary
 
@@ -339,7 +339,16 @@ def _requirement_field(summary: RequirementSummary) -> forms.Field:
     )
 
 
-def _telnyx_text(value: object) -> str:
+def requirement_input(definition: RequirementDefinition) -> forms.Field:
+    """The input for a new value of a requirement, empty (a bulk fix's value)."""
+    return _requirement_field(
+        RequirementSummary(
+            requirement_id=definition.pk, field_type=definition.field_type, definition=definition
+        )
+    )
+
+
+def telnyx_text(value: object) -> str:
     """A cleaned value as Telnyx takes it: ISO 8601 for moments, canonical text for ids."""
     if isinstance(value, date | datetime):
         return value.isoformat()
@@ -397,7 +406,7 @@ class RequirementsForm(forms.Form):
     def requirement_changes(self) -> dict[UUID, str]:
         """Requirement id -> new value, for the changed requirements, in the form's order."""
         return {
-            summary.requirement_id: _telnyx_text(self.cleaned_data[name])
+            summary.requirement_id: telnyx_text(self.cleaned_data[name])
             for summary in self.requirements
             if (name := requirement_field_name(summary.requirement_id)) in self.changed_data
         }

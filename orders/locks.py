@@ -126,6 +126,11 @@ def lease_acquire(
     return HeldLease(name=name, holder=holder, duration=duration, expires_at=expires_at)
 
 
+def lease_held(name: str, *, now: datetime | None = None) -> bool:
+    """Whether someone holds the lease on `name` (one that ran out counts as free)."""
+    return Lease.objects.filter(name=name, expires_at__gte=now or timezone.now()).exists()
+
+
 @contextmanager
 def lease(name: str, *, duration: timedelta | None = None) -> Iterator[HeldLease]:
     """`with lease("sync") as held:` ... `held.keep_alive()` ...; released however it ends."""

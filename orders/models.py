@@ -443,3 +443,7 @@ class UserPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.time_zone or 'site time zone'})"
+
+
+# Bulk fixes live in their own module for size; imported here so they are the orders app's.
+from orders.bulk_models import BulkFix, BulkFixItem, BulkFixStatus, ItemState  # noqa: E402, F401

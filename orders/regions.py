@@ -25,6 +25,8 @@ class Region(Enum):
     SORT_FIELD = "id_sort", "orders/order_list.html#sort-field"
     # The queue: its groups, totals and pages, with the filters' errors.
     QUEUE_RESULTS = "queue-results", "orders/queue.html#results"
+    # A bulk fix's page: its progress and orders, polled while it runs.
+    BULK_FIX_PROGRESS = "bulk-fix-progress", "orders/bulk_fix_detail.html#progress"
     # Every page.
     CHANGES_POLLER = "changes-poller", "orders/includes/changes_poller.html"
     MESSAGES = "messages", "base.html#messages"

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from orders import comment_views, group_views, preference_views, queue_views, views
+from orders import (
+    bulk_views,
+    comment_views,
+    group_views,
+    preference_views,
+    queue_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -31,4 +38,7 @@ urlpatterns = [
     path("settings/", preference_views.preferences, name="preferences"),
     path("orders/changes/", views.order_changes, name="order_changes"),
     path("sync-status/", views.sync_status, name="sync_status"),
+    path("bulk-fixes/new/", bulk_views.bulk_fix_new, name="bulk_fix_new"),
+    path("bulk-fixes/<int:bulk_fix_id>/", bulk_views.bulk_fix_detail, name="bulk_fix_detail"),
+    path("bulk-fixes/<int:bulk_fix_id>/retry/", bulk_views.bulk_fix_retry, name="bulk_fix_retry"),
 ]

@@ -22,6 +22,7 @@ from orders.number_filters import NumberFilterForm
 from orders.regions import ACTION_REGIONS, LIVE_REGIONS, Region
 from orders.selectors import order_list as order_list_selectors
 from orders.selectors import order_page
+from orders.selectors.bulk_fixes import recent_bulk_fixes
 from orders.selectors.comments import Thread, order_threads, with_decline_reasons
 from orders.selectors.freshness import orders_change_token, orders_changed_since
 from orders.selectors.history import order_history
@@ -59,7 +60,8 @@ def render_htmx(request: HttpRequest, region: Region, context: dict, **kwargs) -
 
 @can_browse
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "orders/home.html", {"summary": home_summary()})
+    context = {"summary": home_summary(), "bulk_fixes": recent_bulk_fixes()}
+    return render(request, "orders/home.html", context)
 
 
 @can_browse

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks_db",
     "orders",
     "webhooks",
     # The fake Telnyx has no place in production: only the demo (and the tests) install it.
@@ -182,6 +183,15 @@ CHANGES_POLL_SECONDS = 10
 TELNYX_PUBLIC_KEY = env_ed25519_public_key("TELNYX_PUBLIC_KEY")
 # How far a delivery's timestamp may be from our clock, either way, before it counts as a replay.
 TELNYX_WEBHOOK_TOLERANCE = env_int("TELNYX_WEBHOOK_TOLERANCE", 300, minimum=1)
+
+# Background work (bulk fixes, webhook events that need Telnyx): Django's tasks framework, kept
+# in the database and run by `manage.py db_worker` processes, on any number of hosts.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Orders a bulk fix sends to Telnyx at once (threads of the one worker running it).
+BULK_FIX_CONCURRENCY = env_int("BULK_FIX_CONCURRENCY", 8, minimum=1)
+# Seconds a bulk fix's runner holds its lease between renewals: a worker that died is replaced
+# by another once this has run out.
+BULK_FIX_LEASE = env_int("BULK_FIX_LEASE", 60, minimum=1)
 
 LOGGING = {
     "version": 1,

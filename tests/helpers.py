@@ -4,8 +4,10 @@ bodies and every kind of upstream failure an action can meet, and ways to find o
 requirements and requests in the sandbox and in the cache."""
 
 import base64
+import json
 import re
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -106,6 +108,22 @@ class WebhookSigner:
     def headers(self, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         return {"telnyx-signature-ed25519": self.sign(body, stamp), "telnyx-timestamp": stamp}
+
+
+def webhook_event(payload: dict, *, event_id: str | None = None, **data) -> bytes:
+    """The body of a Telnyx number_order.complete delivery carrying `payload`."""
+    document = {
+        "data": {
+            "id": event_id or str(uuid.uuid4()),
+            "event_type": "number_order.complete",
+            "occurred_at": "2026-11-20T10:00:01.123456Z",
+            "payload": payload,
+            "record_type": "event",
+            **data,
+        },
+        "meta": {"attempt": 1, "delivered_to": "https://intranet.example/webhooks/telnyx/"},
+    }
+    return json.dumps(document).encode()
 
 
 def marked_gone(snapshot: dict) -> bool:
@@ -507,3 +525,70 @@ def pointers(response) -> list[str]:
 
 def upload(api, name: str, content: bytes, **data) -> requests.Response:
     return api.post("/documents", files={"file": (name, content)}, data=data)
+
+
+# -- bulk fixes and the background worker ------------------------------------------------------
+
+
+@dataclass
+class QueueGroup:
+    """A queue group made in the sandbox (see sandbox_queue_group), as the bulk fix page's GET
+    parameters name it, and a value its requirement accepts."""
+
+    customer_reference: str
+    country: str
+    number_type: str
+    requirement_id: str
+    order_ids: list[str]
+    value: str
+
+    @property
+    def params(self) -> dict[str, str]:
+        return {
+            "customer_reference": self.customer_reference,
+            "country": self.country,
+            "number_type": self.number_type,
+            "requirement": self.requirement_id,
+        }
+
+
+def sandbox_queue_group(box, *, size: int, reference: str = "BULK-TEST") -> QueueGroup:
+    """`size` pending orders in the sandbox waiting on one "Customer type" value (copies of one
+    such order), for a bulk fix; sync afterwards to cache them."""
+    from sandbox.copies import orders_waiting_on
+
+    waiting = orders_waiting_on(
+        box, label="Customer type", count=size, customer_reference=reference
+    )
+    return QueueGroup(
+        customer_reference=waiting.customer_reference,
+        country=waiting.country,
+        number_type=waiting.number_type,
+        requirement_id=waiting.requirement_id,
+        order_ids=waiting.order_ids,
+        value="individual" if waiting.field_value == "business" else "business",
+    )
+
+
+def run_tasks() -> int:
+    """Runs the background tasks that are due, in this process and one by one, as a
+    `manage.py db_worker` would; answers how many ran."""
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="tests",
+        excluded_queue_names=[],
+    )
+    ran = 0
+    while (due := DBTaskResult.objects.ready().first()) is not None:
+        due.claim(worker.worker_id)
+        worker.run_task(due)
+        ran += 1
+    return ran

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.services import sync
-from tests.helpers import login
+from tests.helpers import eventually, login, run_tasks
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +36,8 @@ def test_open_pages_follow_an_order_completed_in_the_sandbox(
     assert row_link.count() > 0
 
     webhook_sandbox.complete_order(order_id)
+    # The worker's part: the event needs the order fetched from Telnyx.
+    eventually(run_tasks, seconds=10)
 
     # The order page: its status changes in place; the form keeps what was typed, and says why
     # it may be out of date.

@@ -91,9 +91,7 @@ def test_home_flags_a_sync_that_failed(support_client, db):
     assert "with errors" in _home(support_client)
 
 
-def test_home_summary_runs_four_queries_whatever_the_data(
-    order_factory, django_assert_num_queries
-):
+def test_home_summary_runs_four_queries_whatever_the_data(order_factory, django_assert_num_queries):
     for _ in range(5):
         order_factory(numbers=1)
 

@@ -13,7 +13,7 @@ from django.test import Client
 from orders.models import Order
 from orders.services.store import SyncOutcome
 from orders.telnyx import TelnyxError
-from tests.helpers import WebhookSigner
+from tests.helpers import WebhookSigner, run_tasks, webhook_event
 from webhooks.models import Outcome, WebhookEvent
 from webhooks.selectors import events_for_order
 
@@ -40,18 +40,7 @@ def order_payload(order_id: str | None = None, **fields) -> dict:
 
 
 def event(payload: dict | None = None, *, event_id: str | None = None, **data) -> bytes:
-    document = {
-        "data": {
-            "id": event_id or str(uuid.uuid4()),
-            "event_type": "number_order.complete",
-            "occurred_at": "2026-11-20T10:00:01.123456Z",
-            "payload": order_payload() if payload is None else payload,
-            "record_type": "event",
-            **data,
-        },
-        "meta": {"attempt": 1, "delivered_to": "https://intranet.example/webhooks/telnyx/"},
-    }
-    return json.dumps(document).encode()
+    return webhook_event(order_payload() if payload is None else payload, event_id=event_id, **data)
 
 
 def deliver(client: Client, body: bytes, headers: dict[str, str]):
@@ -75,7 +64,7 @@ def test_signed_order_complete_is_applied_and_recorded(client, db, webhook_signe
 
     assert response.status_code == 200
     assert response.json() == {"outcome": "applied"}
-    apply.assert_called_once_with(payload=payload, client=None)
+    apply.assert_called_once_with(payload=payload, client=None, fetch=False)
     record = WebhookEvent.objects.get()
     assert record.event_id == "ev-1"
     assert record.event_type == "number_order.complete"
@@ -340,6 +329,7 @@ def test_unknown_event_type_is_stored_as_ignored(client, db, webhook_signer, app
         (SyncOutcome.UNCHANGED, Outcome.DUPLICATE_IGNORED),
         (SyncOutcome.STALE, Outcome.STALE),
         (SyncOutcome.REFRESHED, Outcome.REFRESHED),
+        (SyncOutcome.DEFERRED, Outcome.QUEUED),
     ],
 )
 def test_outcome_says_what_the_order_service_did(
@@ -534,7 +524,9 @@ def test_payload_for_an_order_not_cached_yet_creates_it_from_telnyx(
 
     response = deliver(client, body, webhook_signer.headers(body))
 
-    assert response.json() == {"outcome": "refreshed"}
+    assert response.json() == {"outcome": "queued"}
+    run_tasks()
+    assert WebhookEvent.objects.get().outcome == Outcome.REFRESHED
     order = Order.objects.get(pk=order_id)
     assert order.phone_numbers.count() == len(payload["phone_numbers"])
     assert WebhookEvent.objects.get().order_id == order.id
@@ -551,7 +543,9 @@ def test_refresh_failure_is_recorded_as_failed_and_acknowledged(
     response = deliver(client, body, webhook_signer.headers(body))
 
     assert response.status_code == 200
-    assert response.json() == {"outcome": "failed"}
+    assert response.json() == {"outcome": "queued"}
+    run_tasks()
+    assert WebhookEvent.objects.get().outcome == Outcome.FAILED
     assert not Order.objects.filter(pk=order_id).exists()
     assert "HTTP 500" in WebhookEvent.objects.get().detail
 

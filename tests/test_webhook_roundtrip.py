@@ -8,7 +8,7 @@ from orders.models import Order, SubOrder
 from orders.selectors.freshness import orders_change_token, orders_changed_since
 from orders.services import sync
 from sandbox.server import Sandbox
-from tests.helpers import eventually
+from tests.helpers import eventually, run_tasks
 from webhooks.models import Outcome, WebhookEvent
 
 WAIT = 15  # seconds a test waits for a delivery before failing; never a timing assertion
@@ -39,6 +39,7 @@ def test_order_completed_in_the_sandbox_is_completed_in_the_cache(webhook_sandbo
 
     (delivery,) = delivered(webhook_sandbox)
     assert delivery.status == 200
+    run_tasks()  # the worker fetching the order the event names
     assert delivery.event_type == "number_order.complete"
     order = Order.objects.get(pk=order_id)
     assert order.status == "success"
@@ -58,6 +59,7 @@ def test_completion_of_an_order_never_synced_creates_it(webhook_sandbox):
 
     (delivery,) = delivered(webhook_sandbox)
     assert delivery.status == 200
+    run_tasks()  # the worker fetching the order the event names
     assert Order.objects.get(pk=order_id).status == "success"
 
 

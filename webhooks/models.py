@@ -9,6 +9,7 @@ class Outcome(models.TextChoices):
     STALE = "stale", "stale (the cache held a newer version)"
     DUPLICATE_IGNORED = "duplicate-ignored", "duplicate (the cache already held it)"
     REFRESHED = "refreshed", "refreshed from Telnyx (partial payload)"
+    QUEUED = "queued", "queued (a worker refreshes the order from Telnyx)"
     FAILED = "failed", "failed"
     IGNORED = "ignored", "ignored (event type not handled)"
 

@@ -1,4 +1,5 @@
-"""Stores a Telnyx webhook event once and applies it to the order cache."""
+"""Stores a Telnyx webhook event once and applies it to the order cache, at once when its
+payload is enough, or by a background worker when the order must be fetched from Telnyx."""
 
 import logging
 
@@ -21,6 +22,7 @@ _OUTCOMES = {
     SyncOutcome.UNCHANGED: Outcome.DUPLICATE_IGNORED,
     SyncOutcome.STALE: Outcome.STALE,
     SyncOutcome.REFRESHED: Outcome.REFRESHED,
+    SyncOutcome.DEFERRED: Outcome.QUEUED,
 }
 
 
@@ -29,9 +31,10 @@ def event_receive(*, event: Event, client: TelnyxClient | None = None) -> Webhoo
     changes nothing).
 
     The record is claimed in its own short transaction before anything is applied, so the
-    unique event id makes a concurrent repeat back off, and no lock is held while a partial
-    payload is refreshed from Telnyx. Until the outcome is known the record says "failed", which
-    stays true if the process dies half way (the scheduled sync then repairs the order).
+    unique event id makes a concurrent repeat back off. Nothing here waits on Telnyx: a payload
+    that needs the order fetched is queued for a worker (event_apply), whatever Telnyx's speed.
+    Until the outcome is known the record says "failed", which stays true if the process dies
+    half way (the scheduled sync then repairs the order).
     """
     handled = event.event_type == ORDER_COMPLETE
     try:
@@ -50,7 +53,7 @@ def event_receive(*, event: Event, client: TelnyxClient | None = None) -> Webhoo
         logger.info("Telnyx event %s (%s) repeated: ignored", event.id, event.event_type)
         return None
     if handled:
-        _apply(record, client=client)
+        _apply(record, client=client, fetch=False)
     logger.info(
         "Telnyx event %s (%s) for order %s: %s",
         record.event_id,
@@ -61,9 +64,19 @@ def event_receive(*, event: Event, client: TelnyxClient | None = None) -> Webhoo
     return record
 
 
-def _apply(record: WebhookEvent, *, client: TelnyxClient | None) -> None:
+def event_apply(*, event_pk: int, client: TelnyxClient | None = None) -> WebhookEvent | None:
+    """Applies a queued event, fetching its order from Telnyx (a worker's task). Does nothing to
+    an event that is not queued (applied already) or gone."""
+    record = WebhookEvent.objects.filter(pk=event_pk, outcome=Outcome.QUEUED).first()
+    if record is not None:
+        _apply(record, client=client, fetch=True)
+        logger.info("Telnyx event %s applied by a worker: %s", record.event_id, record.outcome)
+    return record
+
+
+def _apply(record: WebhookEvent, *, client: TelnyxClient | None, fetch: bool) -> None:
     try:
-        order, result = order_apply_payload(payload=record.payload, client=client)
+        order, result = order_apply_payload(payload=record.payload, client=client, fetch=fetch)
     except TelnyxError as exc:
         # Acknowledged all the same (see views.telnyx): the scheduled sync is the safety net.
         logger.warning("Telnyx event %s not applied: %s", record.event_id, exc)
@@ -73,3 +86,7 @@ def _apply(record: WebhookEvent, *, client: TelnyxClient | None) -> None:
         if order is not None:
             record.order_id = order.id
     record.save(update_fields=["outcome", "detail", "order_id"])
+    if record.outcome == Outcome.QUEUED:
+        from webhooks import tasks  # the tasks call this module
+
+        tasks.event_apply.enqueue(record.pk)

@@ -31,9 +31,10 @@ def telnyx(request: HttpRequest) -> HttpResponse:
     """Receives a Telnyx webhook delivery.
 
     Telnyx retries anything but 200. Once an event is signed, well formed and stored, the answer
-    is 200 even when applying it failed (Telnyx unreachable while refreshing a partial payload):
-    a retry would be a repeat of a stored event and change nothing, and the scheduled sync
-    repairs the order anyway. Refusals (403/400/503) are left to Telnyx's retries.
+    is 200 at once: an event that needs the order fetched from Telnyx is left to a background
+    worker ("queued"), and one that could not be applied is acknowledged all the same (a retry
+    would be a repeat of a stored event and change nothing; the scheduled sync repairs the
+    order). Refusals (403/400/503) are left to Telnyx's retries.
     """
     body = request.body
     if not settings.TELNYX_PUBLIC_KEY:

@@ -100,7 +100,7 @@ def _one_or_all(values: set[str]) -> str | list[str]:
     return next(iter(values)) if len(values) == 1 else sorted(values)
 
 
-def _values(pairs: Iterable[tuple[object, str]]) -> dict[str, str | list[str]]:
+def requirement_values(pairs: Iterable[tuple[object, str]]) -> dict[str, str | list[str]]:
     """Requirement id -> its value on the numbers, or their sorted values when they differ."""
     found: dict[str, set[str]] = {}
     for requirement_id, value in pairs:
@@ -116,10 +116,10 @@ def _cached_values(order: Order, requirement_ids: list[UUID]) -> dict[str, str |
         .exclude(phone_number__requirements_status="cancelled")
         .values_list("requirement_id", "field_value")
     )
-    return _values(rows)
+    return requirement_values(rows)
 
 
-def _answered_values(answer: dict, requirement_ids: list[UUID]) -> dict[str, str | list[str]]:
+def answered_values(answer: dict, requirement_ids: list[UUID]) -> dict[str, str | list[str]]:
     """The values Telnyx answered a write with; TelnyxError (kind "malformed") when its answer
     does not have the shape of an order."""
     wanted = {str(requirement_id) for requirement_id in requirement_ids}
@@ -127,7 +127,7 @@ def _answered_values(answer: dict, requirement_ids: list[UUID]) -> dict[str, str
         numbers = answer.get("phone_numbers") or []
         if not isinstance(numbers, list):
             raise TypeError("phone_numbers is not a list")
-        return _values(
+        return requirement_values(
             (item["requirement_id"], as_text(item.get("field_value")))
             for number in numbers
             if number.get("requirements_status") != "cancelled"
@@ -136,7 +136,7 @@ def _answered_values(answer: dict, requirement_ids: list[UUID]) -> dict[str, str
         )
 
 
-def _problems(error: TelnyxError, sent: list[UUID]) -> dict[UUID | str, list[str]]:
+def update_problems(error: TelnyxError, sent: list[UUID]) -> dict[UUID | str, list[str]]:
     """Telnyx's refusals by what their pointer names: `/customer_reference`, or
     `/regulatory_requirements/<i>/...`, the i-th requirement sent."""
     problems: dict[UUID | str, list[str]] = {}
@@ -265,7 +265,7 @@ def order_update(
                 customer_reference=customer_reference,
                 regulatory_requirements=requirements or None,
             )
-            after = _answered_values(answer, sent)
+            after = answered_values(answer, sent)
         except TelnyxError as error:
             if error.status == HTTPStatus.NOT_FOUND:
                 order_mark_gone(order_id=order.pk)
@@ -275,7 +275,7 @@ def order_update(
                 telnyx=telnyx,
                 order_id=order.pk,
                 subject="order",
-                problems=_problems(error, sent),
+                problems=update_problems(error, sent),
             ) from error
         if customer_reference is not None:
             after["customer_reference"] = as_text(answer.get("customer_reference"))

@@ -32,6 +32,11 @@ def _requirement_ids(number: dict) -> set[UUID]:
     return {shared_uuid(r["requirement_id"]) for r in number.get("regulatory_requirements") or []}
 
 
+def definitions_missing(*, phone_numbers: list[dict], known: Set[UUID]) -> bool:
+    """Whether definitions_fetch would ask Telnyx: a requirement id not in `known`."""
+    return any(_requirement_ids(number) - known for number in phone_numbers)
+
+
 def definitions_fetch(
     *, client: TelnyxClient | None, phone_numbers: list[dict], known: Set[UUID]
 ) -> list[dict]:

@@ -3,7 +3,12 @@
 from uuid import UUID
 
 from orders.models import Order, Status, SubOrder
-from orders.services.fetch import client_scope, definitions_fetch, order_fetch
+from orders.services.fetch import (
+    client_scope,
+    definitions_fetch,
+    definitions_missing,
+    order_fetch,
+)
 from orders.services.store import (
     SyncOutcome,
     known_requirement_ids,
@@ -76,7 +81,7 @@ def _cached_sub_orders(order_id: UUID, *, named: set[UUID], status: str) -> list
 
 
 def order_apply_payload(
-    *, payload: dict, client: TelnyxClient | None = None
+    *, payload: dict, client: TelnyxClient | None = None, fetch: bool = True
 ) -> tuple[Order | None, SyncOutcome]:
     """Applies an order Telnyx pushed (a webhook's payload) to the cache.
 
@@ -87,6 +92,8 @@ def order_apply_payload(
     instead.
     A failed fetch raises TelnyxError (after marking the order gone on a 404), and so does a
     payload that cannot be read (kind "malformed").
+    With `fetch` False nothing is asked of Telnyx: a payload that would need it changes nothing
+    and answers DEFERRED (the webhook receiver leaves it to a worker).
     """
     with malformed("webhook payload"):
         order_id = UUID(payload["id"])
@@ -102,9 +109,13 @@ def order_apply_payload(
         )
     sub_orders = _cached_sub_orders(order_id, named=named, status=status) if full else None
     if sub_orders is None:
+        if not fetch:
+            return cached, SyncOutcome.DEFERRED
         return _refresh(order_id=order_id, client=client)[0], SyncOutcome.REFRESHED
     known = known_requirement_ids()
     with malformed(f"order {order_id}"):
+        if not fetch and definitions_missing(phone_numbers=payload["phone_numbers"], known=known):
+            return cached, SyncOutcome.DEFERRED
         definitions = definitions_fetch(
             client=client, phone_numbers=payload["phone_numbers"], known=known
         )

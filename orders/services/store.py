@@ -23,6 +23,8 @@ class SyncOutcome(StrEnum):
     STALE = "stale"
     # A pushed payload that could not be stored as it was: the order was fetched instead.
     REFRESHED = "refreshed"
+    # A pushed payload that needs Telnyx to be stored, left for a background task.
+    DEFERRED = "deferred"
 
 
 # What order_rows() gives per number and per requirement value: compared with the cached row to skip

@@ -6,7 +6,6 @@ from html import escape
 
 from django import template
 from django.contrib.auth.models import AbstractBaseUser
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
@@ -97,15 +96,6 @@ def deadline(value: datetime | None) -> dict:
         "countdown": deadlines.countdown(value, now=now),
         "overdue": value is not None and value < now,
     }
-
-
-@register.simple_tag
-def optional_url(name: str) -> str:
-    """The URL named `name`, or "" while no such page exists (a page another part adds)."""
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return ""
 
 
 @register.filter

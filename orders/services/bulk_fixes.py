@@ -1,0 +1,387 @@
+"""Bulk fixes: one value for one requirement sent to the chosen orders of a queue group by a
+background worker, each order audited and cached exactly as a single fix is (`order_update`'s
+pieces), at most once, sharing Telnyx's rate limit."""
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from orders.locks import HeldLease, LockHeld, lease_acquire, lease_held
+from orders.models import (
+    BulkFix,
+    BulkFixItem,
+    BulkFixStatus,
+    ItemState,
+    Order,
+    RequirementDefinition,
+)
+from orders.selectors.queue import queue_group_orders
+from orders.services.actions import ActionFailed
+from orders.services.bulk_updates import (
+    UpdatePlan,
+    UpdateSent,
+    update_applied,
+    update_confirmed,
+    update_plans,
+    update_record,
+    update_send,
+)
+from orders.services.fetch import client_scope
+from orders.services.store import known_requirement_ids, orders_store
+from orders.services.telnyx_data import malformed, order_rows
+from orders.services.throttle import JobThrottle
+from orders.telnyx import TelnyxClient, TelnyxError
+
+logger = logging.getLogger(__name__)
+
+# A run gives its worker back after this long and goes on in a new task, so that webhook events
+# (queued with a higher priority) are not held up behind a long bulk fix.
+RUN_SLICE = 30.0
+
+
+class BulkFixRefused(Exception):
+    """A bulk fix not started or retried. `message` says why; `running` is the identical fix
+    already under way when that is the reason."""
+
+    def __init__(self, message: str, *, running: BulkFix | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.running = running
+
+
+def _lease_duration() -> timedelta:
+    return timedelta(seconds=settings.BULK_FIX_LEASE)
+
+
+def _lease_name(bulk_fix_id: int) -> str:
+    return f"bulk fix {bulk_fix_id}"
+
+
+def group_key(
+    *, requirement_id: UUID, value: str, customer_reference: str, country: str, number_type: str
+) -> str:
+    """What makes two bulk fixes the same: requirement, queue group and value."""
+    parts = [str(requirement_id), country, number_type, customer_reference, value]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def _running_twin(key: str) -> BulkFixRefused:
+    running = BulkFix.objects.filter(group_key=key, status=BulkFixStatus.RUNNING).first()
+    who = f" by {running.username}" if running else ""
+    return BulkFixRefused(
+        f"This same fix is already running for this group (started{who}): nothing new was "
+        "started, follow that one.",
+        running=running,
+    )
+
+
+def _enqueue_run(bulk_fix_id: int, *, watch: bool = True) -> None:
+    from orders import tasks  # the tasks call this module
+
+    tasks.bulk_fix_run.enqueue(bulk_fix_id)
+    if watch:
+        later = timezone.now() + _lease_duration()
+        tasks.bulk_fix_watch.using(run_after=later).enqueue(bulk_fix_id)
+
+
+def bulk_fix_start(
+    *,
+    user: AbstractBaseUser,
+    requirement: RequirementDefinition,
+    value: str,
+    customer_reference: str,
+    country: str,
+    number_type: str,
+    order_ids: Iterable[UUID],
+) -> BulkFix:
+    """Records a bulk fix of the chosen orders that are (still) in the queue group and queues it
+    for a worker. Raises BulkFixRefused when none is, or when the same fix (requirement, group
+    and value) is running already."""
+    group = set(
+        queue_group_orders(
+            customer_reference=customer_reference,
+            country=country,
+            number_type=number_type,
+            requirement_id=requirement.pk,
+        )
+    )
+    chosen = [order_id for order_id in dict.fromkeys(order_ids) if order_id in group]
+    if not chosen:
+        raise BulkFixRefused(
+            "None of the chosen orders waits on this requirement any more: nothing was started."
+        )
+    key = group_key(
+        requirement_id=requirement.pk,
+        value=value,
+        customer_reference=customer_reference,
+        country=country,
+        number_type=number_type,
+    )
+    try:
+        with transaction.atomic():
+            bulk_fix = BulkFix.objects.create(
+                user=user,
+                username=user.get_username(),
+                requirement_id=requirement.pk,
+                requirement_label=requirement.label,
+                value=value,
+                customer_reference=customer_reference,
+                country_code=country,
+                number_type=number_type,
+                group_key=key,
+            )
+            BulkFixItem.objects.bulk_create(
+                BulkFixItem(bulk_fix=bulk_fix, order_id=order_id) for order_id in chosen
+            )
+    except IntegrityError:
+        raise _running_twin(key) from None
+    _enqueue_run(bulk_fix.pk)
+    logger.info("%s started by %s: %d orders", bulk_fix, bulk_fix.username, len(chosen))
+    return bulk_fix
+
+
+def bulk_fix_retry_failures(*, bulk_fix: BulkFix, user: AbstractBaseUser) -> int:
+    """Queues the failed orders of a bulk fix again (an order whose last send may have reached
+    Telnyx is checked before it is sent) and answers how many. Raises BulkFixRefused when none
+    failed, or when the same fix has been started again meanwhile."""
+    with transaction.atomic():
+        count = bulk_fix.items.filter(state=ItemState.FAILED).update(
+            state=ItemState.QUEUED, finished_at=None
+        )
+        if not count:
+            raise BulkFixRefused("No order of this bulk fix failed: there is nothing to retry.")
+        try:
+            with transaction.atomic():
+                BulkFix.objects.filter(pk=bulk_fix.pk).update(
+                    status=BulkFixStatus.RUNNING, finished_at=None
+                )
+        except IntegrityError:
+            raise _running_twin(bulk_fix.group_key) from None
+    _enqueue_run(bulk_fix.pk)
+    logger.info("%s: %s retries %d orders", bulk_fix, user.get_username(), count)
+    return count
+
+
+def bulk_fix_watch(*, bulk_fix_id: int) -> None:
+    """The safety net behind a worker that dies during a run (its task is never finished): while
+    the fix is unfinished, queues a new run whenever nobody holds its lease, and looks again a
+    lease later. A run queued twice finds the lease taken or nothing left, and does nothing."""
+    unfinished = BulkFix.objects.filter(pk=bulk_fix_id, status=BulkFixStatus.RUNNING).exists()
+    if not unfinished:
+        return
+    from orders import tasks  # the tasks call this module
+
+    if not lease_held(_lease_name(bulk_fix_id)):
+        logger.warning("bulk fix %s: no worker holds it, queuing it again", bulk_fix_id)
+        tasks.bulk_fix_run.enqueue(bulk_fix_id)
+    tasks.bulk_fix_watch.using(run_after=timezone.now() + _lease_duration()).enqueue(bulk_fix_id)
+
+
+def _attempt(
+    plan: UpdatePlan,
+    *,
+    client: TelnyxClient,
+    known: set[UUID],
+    throttle: JobThrottle,
+    unsure_since: datetime | None,
+) -> UpdateSent | TelnyxError:
+    """One order's send, in a pool thread (network only). An order whose earlier send may have
+    reached Telnyx unrecorded is fetched first, once that send is surely over, and not sent
+    again when it holds the value already."""
+    try:
+        if unsure_since is not None:
+            throttle.wait_until(unsure_since + timedelta(seconds=client.timeout))
+            throttle.wait()
+            current = client.get_number_order(str(plan.order.pk))
+            if update_applied(plan=plan, answer=current):
+                return update_confirmed(plan=plan, client=client, known=known, answer=current)
+        throttle.wait()
+        return update_send(plan=plan, client=client, known=known)
+    except TelnyxError as error:
+        return error
+
+
+def _refusal(failed: ActionFailed) -> str:
+    texts = [text for texts in failed.problems.values() for text in texts]
+    return "; ".join(texts) if texts else failed.message
+
+
+class _Run:
+    """One worker's slice of a bulk fix: it holds the fix's lease throughout."""
+
+    def __init__(
+        self, bulk_fix: BulkFix, *, client: TelnyxClient, throttle: JobThrottle, held: HeldLease
+    ) -> None:
+        self.bulk_fix = bulk_fix
+        self.items = BulkFixItem.objects.filter(bulk_fix=bulk_fix)
+        self.client = client
+        self.throttle = throttle
+        self.held = held
+        self.known = known_requirement_ids()
+        self.saved_not_before = bulk_fix.not_before
+        self.deadline = time.monotonic() + RUN_SLICE
+
+    def go(self) -> bool:
+        """Sends what is queued until the slice is over; answers whether orders are left."""
+        # Whatever is still "sending" now was left by a worker that died: check it first.
+        self.items.filter(state=ItemState.SENDING).update(state=ItemState.QUEUED, unsure=True)
+        concurrency = settings.BULK_FIX_CONCURRENCY
+        renew_every = self.held.duration.total_seconds() / 4
+        pending: dict[Future, tuple[BulkFixItem, UpdatePlan]] = {}
+        with ThreadPoolExecutor(concurrency, thread_name_prefix="bulk-fix") as pool:
+            while True:
+                # Claimed in chunks, up to twice the pool's threads: the sends go on while
+                # this thread records a batch, and each chunk costs the same few queries.
+                if time.monotonic() < self.deadline and len(pending) <= concurrency:
+                    for item, plan in self._claim(2 * concurrency - len(pending)):
+                        unsure_since = item.sent_at if item.unsure else None
+                        future = pool.submit(
+                            _attempt,
+                            plan,
+                            client=self.client,
+                            known=self.known,
+                            throttle=self.throttle,
+                            unsure_since=unsure_since,
+                        )
+                        pending[future] = (item, plan)
+                if not pending:
+                    break
+                finished, _ = wait(pending, timeout=renew_every, return_when=FIRST_COMPLETED)
+                if finished:
+                    self._record([(*pending.pop(future), future.result()) for future in finished])
+                self._save_throttle()
+                self.held.keep_alive()
+        left = self.items.filter(state__in=[ItemState.QUEUED, ItemState.SENDING]).exists()
+        if not left:
+            BulkFix.objects.filter(pk=self.bulk_fix.pk).update(
+                status=BulkFixStatus.FINISHED, finished_at=timezone.now()
+            )
+        return left
+
+    def _claim(self, count: int) -> list[tuple[BulkFixItem, UpdatePlan]]:
+        """The next queued items, marked as being sent (as they were before: `sent_at` and
+        `unsure` tell whether an earlier send must be checked), with their plans."""
+        queued = self.items.filter(state=ItemState.QUEUED).order_by("id")
+        ids = list(queued.values_list("id", flat=True)[:count])
+        claimed = list(self.items.filter(id__in=ids))
+        self.items.filter(id__in=ids, state=ItemState.QUEUED).update(
+            state=ItemState.SENDING, unsure=True, sent_at=timezone.now(), attempts=F("attempts") + 1
+        )
+        orders = Order.objects.in_bulk([item.order_id for item in claimed])
+        for item in claimed:
+            if item.order_id not in orders:
+                self._finish(item, ItemState.REFUSED, "The order is no longer in the cache.")
+        claimed = [item for item in claimed if item.order_id in orders]
+        plans = update_plans(
+            orders=[orders[item.order_id] for item in claimed],
+            changes={self.bulk_fix.requirement_id: self.bulk_fix.value},
+        )
+        return list(zip(claimed, plans, strict=True))
+
+    def _record(self, finished: list[tuple[BulkFixItem, UpdatePlan, UpdateSent | TelnyxError]]):
+        """Caches the orders Telnyx answered for, all at once, then audits each attempt and
+        records its item, in one transaction: a worker dying in between leaves neither entry
+        nor state, and the order is checked at Telnyx before anything is sent again."""
+        stored = self._store([result for _, _, result in finished])
+        ended: dict[tuple[ItemState, str, bool], list[int]] = {}
+        with transaction.atomic():
+            for item, plan, result in finished:
+                was_stored = plan.order.pk in stored
+                try:
+                    update_record(
+                        plan=plan, user=self.bulk_fix.user, result=result, stored=was_stored
+                    )
+                except ActionFailed as failed:
+                    state = ItemState.FAILED if failed.retryable else ItemState.REFUSED
+                    unsure = failed.error is not None and failed.error.outcome_unknown
+                    outcome = (state, _refusal(failed), unsure)
+                else:
+                    outcome = (ItemState.DONE, "", False)
+                ended.setdefault(outcome, []).append(item.pk)
+            now = timezone.now()
+            for (state, message, unsure), ids in ended.items():
+                self.items.filter(pk__in=ids).update(
+                    state=state, message=message, unsure=unsure, finished_at=now
+                )
+
+    def _store(self, results: list[UpdateSent | TelnyxError]) -> set[UUID]:
+        """Caches the orders of the successful sends with one orders_store (the same few
+        statements for many orders as for one); answers the ids cached."""
+        batch = []
+        for result in results:
+            if isinstance(result, UpdateSent) and result.bundle is not None:
+                try:
+                    with malformed(f"order {result.answer.get('id')}"):
+                        batch.append(order_rows(result.bundle))
+                except TelnyxError as error:
+                    logger.warning("bulk fix %s: %s", self.bulk_fix.pk, error)
+        if not batch:
+            return set()
+        try:
+            orders_store(batch=batch, synced_at=timezone.now())
+        except DatabaseError as error:
+            logger.warning("bulk fix %s: caching its orders failed: %s", self.bulk_fix.pk, error)
+            return set()
+        return {rows.order["id"] for rows in batch}
+
+    def _finish(self, item: BulkFixItem, state: ItemState, message: str) -> None:
+        self.items.filter(pk=item.pk).update(
+            state=state, message=message, unsure=False, finished_at=timezone.now()
+        )
+
+    def _save_throttle(self) -> None:
+        if self.throttle.not_before != self.saved_not_before:
+            self.saved_not_before = self.throttle.not_before
+            BulkFix.objects.filter(pk=self.bulk_fix.pk).update(not_before=self.saved_not_before)
+
+
+def _abandon(bulk_fix: BulkFix) -> None:
+    """Ends a fix whose manager's account was deleted: its attempts could not be audited."""
+    bulk_fix.items.filter(state__in=[ItemState.QUEUED, ItemState.SENDING]).update(
+        state=ItemState.FAILED,
+        message="The account that started this fix is gone: start it again to send this order.",
+        finished_at=timezone.now(),
+    )
+    BulkFix.objects.filter(pk=bulk_fix.pk).update(
+        status=BulkFixStatus.FINISHED, finished_at=timezone.now()
+    )
+
+
+def bulk_fix_run(
+    *,
+    bulk_fix_id: int,
+    client: TelnyxClient | None = None,
+    throttle: JobThrottle | None = None,
+) -> bool:
+    """Sends a bulk fix's queued orders, BULK_FIX_CONCURRENCY at once, for up to RUN_SLICE
+    seconds, then queues its own continuation. Answers whether the fix is finished; False as
+    well when another worker is running it (it holds the lease)."""
+    try:
+        held = lease_acquire(_lease_name(bulk_fix_id), duration=_lease_duration())
+    except LockHeld as held_elsewhere:
+        logger.info("bulk fix %s: %s", bulk_fix_id, held_elsewhere)
+        return False
+    try:
+        bulk_fix = BulkFix.objects.select_related("user").get(pk=bulk_fix_id)
+        if bulk_fix.user is None:
+            _abandon(bulk_fix)
+            return True
+        throttle = throttle or JobThrottle(bulk_fix.not_before)
+        with client_scope(client) as telnyx:
+            telnyx.rate_limited = throttle.pause
+            left = _Run(bulk_fix, client=telnyx, throttle=throttle, held=held).go()
+    finally:
+        held.release()
+    if left:
+        _enqueue_run(bulk_fix_id, watch=False)
+    return not left
