@@ -207,11 +207,10 @@ def test_one_failing_order_counts_as_failed_and_the_rest_are_stored(telnyx_setti
 
 
 @pytest.mark.django_db
-def test_order_the_database_refuses_fails_alone(telnyx_settings, sandbox):
-    """Orders finished together are stored together; when the database refuses the batch,
-    its orders are stored one by one so that only the culprit fails."""
+def test_order_with_a_sub_order_without_status_fails_alone(telnyx_settings, sandbox):
+    """The column is NOT NULL: the order is refused as it is read, naming the field, and the
+    orders fetched with it are stored all the same."""
     refused = order_ids(sandbox, "success")[0]
-    # A sub order without a status: the database refuses its row (the column is NOT NULL).
     sub_order_id = sandbox.orders[refused]["sub_number_orders_ids"][0]
     sandbox.sub_orders[sub_order_id]["status"] = None
     sandbox.faults.latency = 0.01  # lets fetches finish together, so batches form
@@ -219,8 +218,8 @@ def test_order_the_database_refuses_fails_alone(telnyx_settings, sandbox):
     run = orders_sync(concurrency=4)
 
     assert (run.created, run.failed) == (19, 1)
-    assert f"order {refused}: not stored: " in run.error
-    assert "status" in run.error
+    assert f"order {refused}: " in run.error
+    assert "sub_number_orders[0].status is missing" in run.error
     assert not Order.objects.filter(pk=refused).exists()
 
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from uuid import UUID
 
 from orders.services.telnyx_data import OrderBundle, malformed, shared_uuid
+from orders.services.telnyx_fields import FieldError, identifier, quoted
 from orders.telnyx import TelnyxClient, get_client
 
 
@@ -58,6 +59,19 @@ def definitions_fetch(
     return list(found.values())
 
 
+def _refuse_other_orders(order_id: UUID, order: dict, sub_orders: list[dict]) -> None:
+    """Raises FieldError when Telnyx answered about another order than the one asked for: stored,
+    it would overwrite that order in the cache."""
+    if identifier(order.get("id"), "id") != order_id:
+        raise FieldError("id", f"is another order's: {quoted(order.get('id'))}")
+    for index, sub in enumerate(sub_orders):
+        parent = sub.get("order_request_id")
+        if parent is not None and identifier(parent, "order_request_id") != order_id:
+            raise FieldError(
+                f"sub_number_orders[{index}].order_request_id", f"is another order's: {parent}"
+            )
+
+
 def order_fetch(
     *,
     client: TelnyxClient,
@@ -72,6 +86,7 @@ def order_fetch(
         order = client.get_number_order(str(order_id))
     sub_orders = client.list_sub_number_orders(order_id=str(order_id))
     with malformed(f"order {order_id}"):
+        _refuse_other_orders(UUID(str(order_id)), order, sub_orders)
         definitions = definitions_fetch(
             client=client,
             phone_numbers=order.get("phone_numbers") or [],
