@@ -129,21 +129,19 @@ def _sub_order_row(sub: object, created_at: datetime, updated_at: datetime) -> t
 
 def _values_of(number: dict, telnyx_id: UUID, values: dict[tuple[UUID, UUID], dict]) -> None:
     limit = _VALUE_TEXT["status"]
-    for index, requirement in enumerate(
-        records(number.get("regulatory_requirements"), "regulatory_requirements")
-    ):
-        try:
-            requirement = record(requirement, "requirement")
-            values[
-                telnyx_id,
-                identifier(requirement.get("requirement_id"), "requirement_id", shared_uuid),
-            ] = {
-                "field_type": _field_type(text(requirement.get("field_type"), "field_type")),
-                "field_value": text(requirement.get("field_value"), "field_value"),
-                "status": text(requirement.get("status"), "status", limit),
+    requirements = records(number.get("regulatory_requirements"), "regulatory_requirements")
+    index = 0
+    # One try for the loop, not one per value: this runs for every value of every number.
+    try:
+        for index, requirement in enumerate(requirements):  # noqa: B007 (named on failure)
+            get = record(requirement, "requirement").get
+            values[telnyx_id, identifier(get("requirement_id"), "requirement_id", shared_uuid)] = {
+                "field_type": _field_type(text(get("field_type"), "field_type")),
+                "field_value": text(get("field_value"), "field_value"),
+                "status": text(get("status"), "status", limit),
             }
-        except FieldError as error:
-            raise error.at(f"regulatory_requirements[{index}]") from None
+    except FieldError as error:
+        raise error.at(f"regulatory_requirements[{index}]") from None
 
 
 def _number_row(

@@ -9,6 +9,7 @@ stores year 9999 in UTC-14, which is year 10000 in UTC, and Python then cannot r
 """
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from uuid import UUID
 
 from django.db.backends.base.operations import BaseDatabaseOperations
@@ -122,6 +123,9 @@ def identifier(value: object, name: str, read=UUID) -> UUID:
     raise FieldError(name, f"is not a UUID: {quoted(value)}")
 
 
+# A number's deadline is mostly its order's, and a sub order's dates the order's: each text is
+# parsed once, not once per number.
+@lru_cache(maxsize=1024)
 def _moment(value: str) -> datetime | None:
     try:
         return parse_datetime(value)
