@@ -1,8 +1,9 @@
 """`python -m bench.reader`: how fast order_rows reads fetched orders, in orders per second.
 
 The sync reads every order it fetches in a worker thread (order_rows); this times that alone,
-without network or database (CPU time: the machine may be busy), over sandbox orders as the sync receives them: each order's JSON,
-its sub orders' and its requirement definitions', decoded by orjson as the client decodes them.
+without network or database, in CPU time (the machine may be busy), over sandbox orders as the
+sync receives them: each order's JSON, its sub orders' and its requirement definitions', decoded
+by orjson as the client decodes them.
 """
 
 import argparse

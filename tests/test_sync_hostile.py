@@ -316,3 +316,25 @@ def test_a_pushed_payload_is_read_strictly_before_the_cache_is_looked_at(synced,
 
     assert refused.value.kind == "malformed"
     assert synced.requests[before:] == []
+
+
+@pytest.mark.django_db
+def test_a_number_entry_that_is_not_an_object_fails_its_order_naming_it(
+    telnyx_settings, sandbox, monkeypatch
+):
+    victim = victim_of(sandbox)
+    get_number_order = TelnyxClient.get_number_order
+
+    def with_a_bare_number(self, order_id):
+        answer = get_number_order(self, order_id)
+        if order_id == victim:
+            answer["phone_numbers"].append("+41215470000")
+        return answer
+
+    monkeypatch.setattr(TelnyxClient, "get_number_order", with_a_bare_number)
+
+    run = orders_sync()
+
+    assert (run.created, run.failed) == (19, 1)
+    position = len(sandbox.orders[victim]["phone_numbers"])
+    assert f"phone_numbers[{position}] is not an object: '+41215470000'" in run.error

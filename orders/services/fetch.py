@@ -26,12 +26,23 @@ def client_scope(client: TelnyxClient | None) -> Iterator[TelnyxClient]:
         client.close()
 
 
-def _requirement_ids(number: dict) -> set[UUID]:
-    return {shared_uuid(r["requirement_id"]) for r in number.get("regulatory_requirements") or []}
+def _requirement_ids(number: object) -> set[UUID]:
+    """The requirement ids a number entry names. What cannot be read is skipped here, for
+    order_rows to refuse, naming it."""
+    requirements = number.get("regulatory_requirements") if number.__class__ is dict else None
+    if requirements.__class__ is not list or number.get("phone_number").__class__ is not str:
+        return set()
+    ids = set()
+    for requirement in requirements:
+        try:
+            ids.add(shared_uuid(requirement["requirement_id"]))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return ids
 
 
 def definitions_fetch(
-    *, client: TelnyxClient | None, phone_numbers: list[dict], known: Set[UUID]
+    *, client: TelnyxClient | None, phone_numbers: list, known: Set[UUID]
 ) -> list[dict]:
     """Definitions of the requirement ids not in `known`, asking about as few numbers as can be
     (and not at all, nor making a client, when every id is known).

@@ -107,7 +107,7 @@ _SUB_ORDER_COUNT = integer_range(SubOrder, "phone_numbers_count")
 
 
 def _sub_order_row(sub: object, created_at: datetime, updated_at: datetime) -> tuple[UUID, dict]:
-    sub = record(sub, "sub order")
+    sub = record(sub, "")
     limit = _SUB_ORDER_TEXT
     return identifier(sub.get("id"), "id", shared_uuid), {
         "country_code": text(sub.get("country_code"), "country_code", limit["country_code"]),
@@ -134,7 +134,7 @@ def _values_of(number: dict, telnyx_id: UUID, values: dict[tuple[UUID, UUID], di
     # One try for the loop, not one per value: this runs for every value of every number.
     try:
         for index, requirement in enumerate(requirements):  # noqa: B007 (named on failure)
-            get = record(requirement, "requirement").get
+            get = record(requirement, "").get
             values[telnyx_id, identifier(get("requirement_id"), "requirement_id", shared_uuid)] = {
                 "field_type": _field_type(text(get("field_type"), "field_type")),
                 "field_value": text(get("field_value"), "field_value"),
@@ -152,7 +152,7 @@ def _number_row(
     sub_orders: dict[UUID, dict],
     by_kind: dict[tuple[str, str], list[UUID]],
 ) -> tuple[UUID, dict]:
-    number = record(number, "entry")
+    number = record(number, "")
     limit = _NUMBER_TEXT
     telnyx_id = identifier(number.get("id"), "id")
     e164 = text(number.get("phone_number"), "phone_number", limit["phone_number"], required=True)
@@ -188,7 +188,7 @@ def _number_row(
 
 
 def _definition_row(definition: object) -> tuple[UUID, dict]:
-    definition = record(definition, "requirement")
+    definition = record(definition, "")
     return identifier(definition.get("id"), "id", shared_uuid), {
         "label": text(definition.get("label"), "label", _DEFINITION_TEXT["label"]),
         "description": text(definition.get("description"), "description"),

@@ -34,8 +34,9 @@ class FieldError(ValueError):
         self.problem = problem
 
     def at(self, where: str) -> "FieldError":
-        """The same error, named from further out (`phone_numbers[3]` + `.locality`)."""
-        return FieldError(f"{where}.{self.name}", self.problem)
+        """The same error, named from further out (`phone_numbers[3]` + `.locality`; an item
+        itself, read with the name "", is named `phone_numbers[3]`)."""
+        return FieldError(f"{where}.{self.name}" if self.name else where, self.problem)
 
 
 def quoted(value: object) -> str:
