@@ -338,3 +338,35 @@ def test_a_number_entry_that_is_not_an_object_fails_its_order_naming_it(
     assert (run.created, run.failed) == (19, 1)
     position = len(sandbox.orders[victim]["phone_numbers"])
     assert f"phone_numbers[{position}] is not an object: '+41215470000'" in run.error
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("label", "L" * 256, "label is longer than 255 characters"),
+        ("description", "Registration\x00", "description holds a NUL character"),
+        ("acceptance_criteria", {"regex": "^CHE\x00"}, "acceptance_criteria holds a NUL character"),
+    ],
+    ids=["label-too-long", "nul-in-description", "nul-in-criteria"],
+)
+def test_orders_needing_a_requirement_definition_the_cache_cannot_hold_fail_and_only_they(
+    telnyx_settings, sandbox, admin_client, key, value, reason
+):
+    victim = victim_of(sandbox)
+    requirement_id = _requirement(sandbox, victim)["requirement_id"]
+    sandbox.definitions[requirement_id][key] = value
+    needing = {
+        id_
+        for id_, order in sandbox.orders.items()
+        for number in order["phone_numbers"]
+        for requirement in number["regulatory_requirements"]
+        if requirement["requirement_id"] == requirement_id
+    }
+
+    run = orders_sync()
+
+    assert (run.created, run.failed) == (20 - len(needing), len(needing))
+    assert reason in run.error
+    assert not Order.objects.filter(pk__in=needing).exists()
+    assert_pages_render(admin_client, Order.objects.values_list("pk", flat=True)[:3])
