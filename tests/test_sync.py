@@ -22,7 +22,7 @@ from orders.services.refresh import order_apply_payload, order_reload
 from orders.services.store import SyncOutcome
 from orders.services.sync import orders_sync
 from orders.telnyx import TelnyxClient, TelnyxError, get_client
-from tests.helpers import SANDBOX_KEY
+from tests.helpers import SANDBOX_KEY, bump
 
 A, B, C = (str(uuid.UUID(int=n)) for n in (0xA, 0xB, 0xC))
 
@@ -113,14 +113,6 @@ def fetched(box, since: int = 0) -> list[str]:
         for r in box.requests[since:]
         if r.method == "GET" and r.path.startswith(prefix)
     ]
-
-
-def bump(box, order_id: str, **changes) -> None:
-    """Changes an order behind the dashboard's back, as another Telnyx user would."""
-    order = box.orders[order_id]
-    order.update(changes)
-    stamp = datetime.fromisoformat(order["updated_at"]) + timedelta(minutes=5)
-    order["updated_at"] = stamp.isoformat().replace("+00:00", "Z")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ under two orders, a listing that never ends, and a pushed payload holding the sa
 
 import copy
 import uuid
-from datetime import datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -15,7 +14,7 @@ from orders.models import Lease, Order, PhoneNumber
 from orders.services.refresh import order_apply_payload
 from orders.services.sync import SYNC_LOCK, orders_sync
 from orders.telnyx import TelnyxClient, TelnyxError
-from tests.helpers import FAKE_TELNYX
+from tests.helpers import FAKE_TELNYX, bump
 
 OUT_OF_RANGE = "9999-12-31T23:59:59-14:00"  # year 10000 in UTC
 YEAR_ONE = "0001-01-01T00:00:00Z"
@@ -89,12 +88,6 @@ def victim_of(box) -> str:
         and order["phone_numbers"][0]["regulatory_requirements"]
         and len(order["sub_number_orders_ids"]) == 1
     )
-
-
-def bump(box, order_id: str) -> None:
-    order = box.orders[order_id]
-    stamp = datetime.fromisoformat(order["updated_at"]) + timedelta(minutes=5)
-    order["updated_at"] = stamp.isoformat().replace("+00:00", "Z")
 
 
 def assert_pages_render(client, order_ids) -> None:
