@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -124,6 +124,14 @@ def webhook_event(payload: dict, *, event_id: str | None = None, **data) -> byte
         "meta": {"attempt": 1, "delivered_to": "https://intranet.example/webhooks/telnyx/"},
     }
     return json.dumps(document).encode()
+
+
+def bump(box, order_id: str, **changes) -> None:
+    """Changes a sandbox order behind the dashboard's back, as another Telnyx user would."""
+    order = box.orders[order_id]
+    order.update(changes)
+    stamp = datetime.fromisoformat(order["updated_at"]) + timedelta(minutes=5)
+    order["updated_at"] = stamp.isoformat().replace("+00:00", "Z")
 
 
 def marked_gone(snapshot: dict) -> bool:

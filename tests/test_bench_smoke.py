@@ -140,3 +140,17 @@ def test_bench_of_the_sync_alone_builds_no_data(tmp_path):
 
     assert {row["group"] for row in results["rows"]} == {"sync"}
     assert "built" not in results["stdout"]
+
+
+def test_the_reader_bench_reads_sandbox_orders_and_reports_a_rate():
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.reader", "--orders", "20", "--repeat", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert finished.stdout.startswith("order_rows: 20 orders (")
+    assert "orders/s (best of 1)" in finished.stdout

@@ -667,9 +667,8 @@ def test_error_keeps_twenty_of_telnyx_s_errors_with_their_fields_only(http):
     [
         b"\xff\xfe not utf-8",
         "[" * 100_000 + "]" * 100_000,
-        '{"data": [1, "two"]}',
     ],
-    ids=["bytes", "deep", "items-not-objects"],
+    ids=["bytes", "deep"],
 )
 def test_success_with_a_body_that_cannot_be_read_is_malformed(http, client, body):
     http.get(f"{BASE}/number_orders", body=body, content_type="application/json")
@@ -678,6 +677,48 @@ def test_success_with_a_body_that_cannot_be_read_is_malformed(http, client, body
         list(client.list_number_orders())
 
     assert caught.value.kind == "malformed"
+
+
+def test_a_list_of_records_holding_a_non_object_is_malformed(http, client):
+    http.get(
+        f"{BASE}/sub_number_orders", json=page_of([{"id": "a"}, 1, "two"], page=1, total_pages=1)
+    )
+
+    with pytest.raises(TelnyxError) as caught:
+        client.list_sub_number_orders(order_id=ORDER_ID)
+
+    assert caught.value.kind == "malformed"
+
+
+def test_the_order_listing_yields_items_that_are_not_objects_for_the_caller_to_count(http, client):
+    order_list_page(http, [{"id": "a"}, None, "x", 42, []], page=1, total_pages=1)
+
+    assert list(client.list_number_orders()) == [{"id": "a"}, None, "x", 42, []]
+
+
+def test_a_listing_claiming_absurdly_many_pages_stops_with_a_clear_failure(http, client):
+    order_list_page(http, [{"id": "a"}], page=1, total_pages=10**9)
+
+    with pytest.raises(TelnyxError) as caught:
+        list(client.list_number_orders())
+
+    assert caught.value.kind == "malformed"
+    assert "claims 1000000000 pages" in str(caught.value)
+    assert len(http.calls) == 1
+
+
+@pytest.mark.parametrize("cycle", [[1, 2, 2], [1, 2, 1]], ids=["same-again", "an-earlier-one"])
+def test_a_listing_that_repeats_a_page_stops_with_a_clear_failure(http, client, cycle):
+    """A server that ignores page[number] would otherwise keep the walk going for ever."""
+    pages = {1: [{"id": "a"}], 2: [{"id": "b"}]}
+    for number, served in enumerate(cycle, start=1):
+        order_list_page(http, pages[served], page=number, total_pages=5000)
+
+    with pytest.raises(TelnyxError) as caught:
+        list(client.list_number_orders())
+
+    assert "repeated an earlier page as page 3" in str(caught.value)
+    assert len(http.calls) == 3
 
 
 @pytest.mark.parametrize(

@@ -14,16 +14,15 @@ from typing import Any, NoReturn
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+# Dates an event may hold, anywhere in it: those the order cache takes.
+from orders.services.telnyx_fields import EARLIEST, LATEST
+
 # The columns' sizes (WebhookEvent.event_id / event_type / attempt).
 _MAX_ID = 255
 _MAX_TYPE = 100
 _MAX_ATTEMPT = 2**31 - 1
 # Integers in an order end up in 32-bit columns (counts).
 _MAX_INT = 2**31 - 1
-# Dates an event may hold, anywhere in it. The cache stores them and the pages show them in local
-# time: near year 1 or 9999 that conversion overflows, in Python or in the database.
-_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 class MalformedEvent(ValueError):
@@ -78,7 +77,7 @@ def _check_string(value: str) -> None:
 
 def _check_date(value: str) -> None:
     """Refuses a string the cache would read as a date (with parse_datetime or parse_date, as it
-    does) when it is no valid date, or one outside _EARLIEST to _LATEST."""
+    does) when it is no valid date, or one outside EARLIEST to LATEST."""
     try:
         parsed = parse_datetime(value)
         if parsed is None and (day := parse_date(value)) is not None:
@@ -90,11 +89,11 @@ def _check_date(value: str) -> None:
     if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=UTC)
     try:
-        in_range = _EARLIEST <= parsed.astimezone(UTC) < _LATEST
+        in_range = EARLIEST <= parsed.astimezone(UTC) < LATEST
     except OverflowError:  # 9999-12-31T23:00-14:00 is in year 10000 in UTC
         in_range = False
     if not in_range:
-        raise MalformedEvent(f"a date is outside the years {_EARLIEST.year}-{_LATEST.year - 1}")
+        raise MalformedEvent(f"a date is outside the years {EARLIEST.year}-{LATEST.year - 1}")
 
 
 def _check_storable(document: Any) -> None:

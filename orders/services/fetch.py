@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from uuid import UUID
 
 from orders.services.telnyx_data import OrderBundle, malformed, shared_uuid
+from orders.services.telnyx_fields import FieldError, identifier, quoted
 from orders.telnyx import TelnyxClient, get_client
 
 
@@ -28,8 +29,19 @@ def client_scope(
         client.close()
 
 
-def _requirement_ids(number: dict) -> set[UUID]:
-    return {shared_uuid(r["requirement_id"]) for r in number.get("regulatory_requirements") or []}
+def _requirement_ids(number: object) -> set[UUID]:
+    """The requirement ids a number entry names. What cannot be read is skipped here, for
+    order_rows to refuse, naming it."""
+    requirements = number.get("regulatory_requirements") if number.__class__ is dict else None
+    if requirements.__class__ is not list or number.get("phone_number").__class__ is not str:
+        return set()
+    ids = set()
+    for requirement in requirements:
+        try:
+            ids.add(shared_uuid(requirement["requirement_id"]))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return ids
 
 
 def definitions_missing(*, phone_numbers: list[dict], known: Set[UUID]) -> bool:
@@ -38,7 +50,7 @@ def definitions_missing(*, phone_numbers: list[dict], known: Set[UUID]) -> bool:
 
 
 def definitions_fetch(
-    *, client: TelnyxClient | None, phone_numbers: list[dict], known: Set[UUID]
+    *, client: TelnyxClient | None, phone_numbers: list, known: Set[UUID]
 ) -> list[dict]:
     """Definitions of the requirement ids not in `known`, asking about as few numbers as can be
     (and not at all, nor making a client, when every id is known).
@@ -66,6 +78,19 @@ def definitions_fetch(
     return list(found.values())
 
 
+def _refuse_other_orders(order_id: UUID, order: dict, sub_orders: list[dict]) -> None:
+    """Raises FieldError when Telnyx answered about another order than the one asked for: stored,
+    it would overwrite that order in the cache."""
+    if identifier(order.get("id"), "id") != order_id:
+        raise FieldError("id", f"is another order's: {quoted(order.get('id'))}")
+    for index, sub in enumerate(sub_orders):
+        parent = sub.get("order_request_id")
+        if parent is not None and identifier(parent, "order_request_id") != order_id:
+            raise FieldError(
+                f"sub_number_orders[{index}].order_request_id", f"is another order's: {parent}"
+            )
+
+
 def order_fetch(
     *,
     client: TelnyxClient,
@@ -80,6 +105,7 @@ def order_fetch(
         order = client.get_number_order(str(order_id))
     sub_orders = client.list_sub_number_orders(order_id=str(order_id))
     with malformed(f"order {order_id}"):
+        _refuse_other_orders(UUID(str(order_id)), order, sub_orders)
         definitions = definitions_fetch(
             client=client,
             phone_numbers=order.get("phone_numbers") or [],

@@ -15,7 +15,8 @@ from orders.services.store import (
     order_mark_gone,
     order_store,
 )
-from orders.services.telnyx_data import OrderBundle, malformed, parse_timestamp
+from orders.services.telnyx_data import OrderBundle, malformed, shared_uuid
+from orders.services.telnyx_fields import identifier, record, records, text, timestamp
 from orders.telnyx import TelnyxClient, TelnyxError
 
 
@@ -37,20 +38,24 @@ def order_reload(*, order_id: UUID | str, client: TelnyxClient | None = None) ->
     return _refresh(order_id=order_id, client=client)[0]
 
 
-def _has_full_numbers(payload: dict) -> bool:
+def _has_full_numbers(numbers: list) -> bool:
     """Every number with its requirements: storing it cannot drop what the payload left out."""
-    return isinstance(payload.get("phone_numbers"), list) and all(
-        "regulatory_requirements" in number and "requirements_met" in number
-        for number in payload["phone_numbers"]
+    return all(
+        "regulatory_requirements" in number and "requirements_met" in number for number in numbers
     )
 
 
-def _sub_orders_named(payload: dict) -> set[UUID]:
-    named = {UUID(sub_id) for sub_id in payload.get("sub_number_orders_ids") or []}
+def _sub_orders_named(payload: dict, numbers: list) -> set[UUID]:
+    named = {
+        identifier(sub_id, f"sub_number_orders_ids[{index}]", shared_uuid)
+        for index, sub_id in enumerate(
+            records(payload.get("sub_number_orders_ids"), "sub_number_orders_ids")
+        )
+    }
     return named | {
-        UUID(number["sub_number_order_id"])
-        for number in payload.get("phone_numbers") or []
-        if number.get("sub_number_order_id")
+        identifier(sub_id, f"phone_numbers[{index}].sub_number_order_id", shared_uuid)
+        for index, number in enumerate(numbers)
+        if (sub_id := number.get("sub_number_order_id"))
     }
 
 
@@ -96,11 +101,18 @@ def order_apply_payload(
     and answers DEFERRED (the webhook receiver leaves it to a worker).
     """
     with malformed("webhook payload"):
-        order_id = UUID(payload["id"])
-        updated_at = parse_timestamp(payload.get("updated_at"))
-        status = payload["status"]
-        named = _sub_orders_named(payload)
-        full = _has_full_numbers(payload)
+        # Read as strictly as the sync reads: what could not be stored is refused here, before
+        # the cache is looked at, whichever way the payload would have gone on.
+        payload = record(payload, "payload")
+        order_id = identifier(payload.get("id"), "id")
+        updated_at = timestamp(payload.get("updated_at"), "updated_at")
+        status = text(payload.get("status"), "status", required=True)
+        numbers = [
+            record(number, f"phone_numbers[{index}]")
+            for index, number in enumerate(records(payload.get("phone_numbers"), "phone_numbers"))
+        ]
+        named = _sub_orders_named(payload, numbers)
+        full = isinstance(payload.get("phone_numbers"), list) and _has_full_numbers(numbers)
     cached = Order.objects.filter(pk=order_id).first()
     if cached is not None and updated_at is not None and updated_at <= cached.updated_at:
         return (

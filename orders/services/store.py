@@ -5,11 +5,13 @@ from enum import StrEnum
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from orders.models import Order, PhoneNumber, RequirementDefinition, RequirementValue, SubOrder
 from orders.services.telnyx_data import OrderBundle, OrderRows, malformed, order_rows
 from orders.services.upsert import upsert
+from orders.telnyx import TelnyxError
 
 
 class SyncOutcome(StrEnum):
@@ -110,17 +112,55 @@ def _sub_orders_save(batch: list[OrderRows], synced_at: datetime, *, known: list
         ).delete()
 
 
+# Ids per query when looking numbers up by Telnyx's id: under SQLite's default limit of 32,766
+# parameters a statement and PostgreSQL's 65,535.
+_LOOKUP_CHUNK = 10_000
+
+
+def _wanted_numbers(batch: list[OrderRows]) -> dict[UUID, tuple[OrderRows, dict]]:
+    """The batch's numbers by Telnyx's id; raises TelnyxError when two of its orders list one."""
+    wanted: dict[UUID, tuple[OrderRows, dict]] = {}
+    for rows in batch:
+        for telnyx_id, fields in rows.numbers.items():
+            holder = wanted.setdefault(telnyx_id, (rows, fields))[0]
+            if holder is not rows:
+                raise _claimed(telnyx_id, holder=holder.order["id"], claimer=rows.order["id"])
+    return wanted
+
+
+def _cached_numbers(
+    wanted: dict[UUID, tuple[OrderRows, dict]], *, known: list[UUID], writing: set[UUID]
+) -> dict[UUID, dict]:
+    """The cached rows of the numbers of the orders being written (`known`) and of the numbers
+    they list, by Telnyx's id, in one query; raises TelnyxError when one of those is another
+    order's: Telnyx gave one number id to two orders, and storing it would silently move it."""
+    ids = list(wanted)
+    cached = {}
+    for start in range(0, len(ids) or 1, _LOOKUP_CHUNK):
+        lookup = Q(telnyx_id__in=ids[start : start + _LOOKUP_CHUNK])
+        if start == 0:
+            lookup |= Q(order_id__in=known)
+        for row in PhoneNumber.objects.filter(lookup).values("id", "telnyx_id", *_NUMBER_CONTENT):
+            if row["order_id"] not in writing:
+                claimer = wanted[row["telnyx_id"]][0].order["id"]
+                raise _claimed(row["telnyx_id"], holder=row["order_id"], claimer=claimer)
+            cached[row["telnyx_id"]] = row
+    return cached
+
+
+def _claimed(telnyx_id: UUID, *, holder: UUID, claimer: UUID) -> TelnyxError:
+    return TelnyxError(
+        "malformed",
+        detail=f"phone number {telnyx_id} shows up under orders {holder} and {claimer}:"
+        f" left with order {holder}",
+    )
+
+
 def _numbers_save(batch: list[OrderRows], synced_at: datetime, *, known: list[UUID]) -> None:
-    """Writes the numbers that changed, deletes those that vanished."""
-    cached = {
-        row["telnyx_id"]: row
-        for row in PhoneNumber.objects.filter(order_id__in=known).values(
-            "id", "telnyx_id", *_NUMBER_CONTENT
-        )
-    }
-    wanted = {
-        telnyx_id: (rows, fields) for rows in batch for telnyx_id, fields in rows.numbers.items()
-    }
+    """Writes the numbers that changed, deletes those that vanished. Raises TelnyxError for a
+    number another order holds (see _cached_numbers)."""
+    wanted = _wanted_numbers(batch)
+    cached = _cached_numbers(wanted, known=known, writing={rows.order["id"] for rows in batch})
     changed = [
         {
             "telnyx_id": telnyx_id,
@@ -170,7 +210,8 @@ def orders_store(
     """order_store() for several orders (distinct ids) at once: one transaction, and the same
     few statements for a batch as for one order, which is what makes the sync fast. Returns
     each order's (order, outcome) in the batch's order; the order is None when it was written
-    (the sync has no use for it: reading it back is order_store's job)."""
+    (the sync has no use for it: reading it back is order_store's job). Raises TelnyxError,
+    having written nothing, when a number of the batch is another order's."""
     ids = [rows.order["id"] for rows in batch]
     with transaction.atomic():
         cached = Order.objects.select_for_update().in_bulk(ids)
@@ -226,6 +267,8 @@ def order_store(
     `updated_at` is older than what we hold: nothing is written). Sub orders, numbers and
     requirement values missing from the bundle are deleted; numbers and values that did not
     change are not rewritten, and a large order costs the same few queries as a small one.
+    Raises TelnyxError (kind "malformed"), having written nothing, for a bundle with a field the
+    cache cannot hold (see telnyx_fields) or a number that is another order's.
     """
     with malformed(f"order {bundle.order.get('id')}"):
         rows = order_rows(bundle)

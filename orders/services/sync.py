@@ -28,6 +28,7 @@ from orders.services.store import (
     orders_store,
 )
 from orders.services.telnyx_data import OrderRows, malformed, order_rows, parse_timestamp
+from orders.services.telnyx_fields import FieldError, identifier, record
 from orders.telnyx import TelnyxClient, TelnyxError, get_client
 
 logger = logging.getLogger(__name__)
@@ -119,9 +120,9 @@ class _Sync:
             for listed in page:
                 self.run.seen += 1
                 try:
-                    order_id = UUID(str(listed["id"]))
-                except (KeyError, ValueError) as error:
-                    self._failed(str(listed.get("id")), f"listed without a usable id ({error})")
+                    order_id = identifier(record(listed, "item").get("id"), "id")
+                except FieldError as error:
+                    self._failed(f"#{self.run.seen} of the listing", str(error))
                     continue
                 if order_id in ids or order_id in self.in_flight:
                     # Listed twice: orders created meanwhile shift Telnyx's pages.
@@ -193,14 +194,15 @@ class _Sync:
             return
         try:
             outcomes = orders_store(batch=[rows for _, rows in batch], synced_at=timezone.now())
-        except DatabaseError as error:
+        except (DatabaseError, TelnyxError) as error:
             if len(batch) > 1:
-                # One order the database refuses (a value too long, say) must not cost the
-                # others: store them one by one to find it.
+                # One order refused (a number another order holds, or a value the database
+                # will not take) must not cost the others: store them one by one to find it.
                 for item in batch:
                     self._store([item])
                 return
-            logger.exception("sync: storing order %s failed", batch[0][0])
+            if isinstance(error, DatabaseError):
+                logger.exception("sync: storing order %s failed", batch[0][0])
             self._failed(batch[0][0], f"not stored: {error}")
             return
         for (_, rows), (_, outcome) in zip(batch, outcomes, strict=True):

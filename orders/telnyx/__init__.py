@@ -30,6 +30,8 @@ logger = logging.getLogger("orders.telnyx")
 MAX_DELAY = 10.0
 # Telnyx's largest page; fewer round trips for a full sync.
 MAX_PAGE_SIZE = 250
+# The most pages a listing may have: 2.5 million orders at the largest page size.
+MAX_PAGES = 10_000
 # Numbers per requirements request: keeps the query string well under common URL limits.
 REQUIREMENTS_BATCH = 50
 # The least time worth starting another attempt with when a call has a budget.
@@ -143,7 +145,9 @@ class TelnyxClient(RequirementGroupsMixin, CommentsMixin):
                 "filter[phone_numbers_count]": phone_numbers_count,
             }
         )
-        return self._pages("/number_orders", params, page_size)
+        # Items as Telnyx sent them, objects or not: one bad item is one failed order, and the
+        # caller goes on with the rest.
+        return self._pages("/number_orders", params, page_size, objects=False)
 
     def get_number_order(self, order_id: str) -> dict:
         return self._data("GET", f"/number_orders/{order_id}", dict)
@@ -219,17 +223,41 @@ class TelnyxClient(RequirementGroupsMixin, CommentsMixin):
 
     # Plumbing
 
-    def _pages(self, path: str, params: dict[str, str], page_size: int) -> Iterator[dict]:
-        """Every item of a list, fetching the next page only when the caller gets that far."""
+    def _pages(
+        self, path: str, params: dict[str, str], page_size: int, *, objects: bool = True
+    ) -> Iterator[Any]:
+        """Every item of a list, fetching the next page only when the caller gets that far.
+        `objects`: refuse a page holding anything but objects (else the caller checks each item).
+
+        The walk is bounded whatever Telnyx answers: a listing that claims more than MAX_PAGES
+        pages, or serves a page it served before, raises TelnyxError rather than keep a sync
+        (and its lease) going for ever."""
         page = 1
+        served: set[int] = set()
         while True:
             body = self._body(
                 "GET", path, list, params={**params, "page[number]": page, "page[size]": page_size}
             )
-            yield from body["data"]
+            data = body["data"]
+            if objects and not all(isinstance(item, dict) for item in data):
+                raise TelnyxError("malformed", detail=f"{path} page {page} holds a non-object")
             meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
             total_pages = meta.get("total_pages")
-            if not body["data"] or not isinstance(total_pages, int) or page >= total_pages:
+            if isinstance(total_pages, int) and total_pages > MAX_PAGES:
+                raise TelnyxError(
+                    "malformed",
+                    detail=f"the listing {path} claims {total_pages} pages, more than {MAX_PAGES}",
+                )
+            if data:
+                fingerprint = hash(orjson.dumps(data))
+                if fingerprint in served:
+                    raise TelnyxError(
+                        "malformed",
+                        detail=f"the listing {path} repeated an earlier page as page {page}",
+                    )
+                served.add(fingerprint)
+            yield from data
+            if not data or not isinstance(total_pages, int) or page >= total_pages:
                 return
             page += 1
 
@@ -237,15 +265,12 @@ class TelnyxClient(RequirementGroupsMixin, CommentsMixin):
         return self._body(method, path, expected, **kwargs)["data"]
 
     def _body(self, method: str, path: str, expected: type, **kwargs: Any) -> dict:
-        """The decoded body, which Telnyx promises is an object whose `data` is `expected` (a
-        list: of objects)."""
+        """The decoded body, which Telnyx promises is an object whose `data` is `expected`."""
         response = self._send(method, path, **kwargs)
         body = self._json(response)
         data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, expected) or (
-            expected is list and not all(isinstance(item, dict) for item in data)
-        ):
-            wanted = "list of objects" if expected is list else "object"
+        if not isinstance(data, expected):
+            wanted = "list" if expected is list else "object"
             raise TelnyxError(
                 "malformed", status=response.status_code, detail=f"no `data` {wanted} in the body"
             )
