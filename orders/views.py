@@ -14,10 +14,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from orders.forms import CancelSubOrderForm, ChangesForm, OrderFilterForm, RequirementsForm
+from orders.forms import CancelSubOrderForm, ChangesForm, OrderFilterForm
 from orders.list_columns import LIST_FIELDS
 from orders.models import Order, Status, SubOrder
 from orders.regions import ACTION_REGIONS, LIVE_REGIONS, Region
+from orders.requirement_forms import RequirementsForm
 from orders.selectors import order_list as order_list_selectors
 from orders.selectors import order_page
 from orders.selectors.freshness import orders_change_token, orders_changed_since

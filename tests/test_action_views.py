@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from orders.forms import requirement_field_name
 from orders.models import AuditEntry, AuditOutcome, RequirementDefinition, Status, SubOrder
+from orders.requirement_forms import requirement_field_name
 from orders.selectors.order_page import order_detail, requirement_summaries
 from tests.helpers import (
     HTMX,

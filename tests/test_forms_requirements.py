@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.forms import RequirementsForm, requirement_field_name
 from orders.models import RequirementDefinition
+from orders.requirement_forms import RequirementsForm, requirement_field_name
 from orders.selectors.order_page import RequirementSummary
 
 REFERENCE = "REF-1"
