@@ -19,15 +19,17 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError
 from urllib3.util import Timeout
 
+from orders.telnyx.addresses import AddressCalls
+from orders.telnyx.documents import DocumentCalls
 from orders.telnyx.errors import TelnyxError
+from orders.telnyx.query import MAX_PAGE_SIZE
+from orders.telnyx.query import query as _query
 
 logger = logging.getLogger("orders.telnyx")
 
 # Longest single wait between attempts, whatever Telnyx's rate-limit header asks for: a page
 # request must not hang a worker for a minute.
 MAX_DELAY = 10.0
-# Telnyx's largest page; fewer round trips for a full sync.
-MAX_PAGE_SIZE = 250
 # Numbers per requirements request: keeps the query string well under common URL limits.
 REQUIREMENTS_BATCH = 50
 # The least time worth starting another attempt with when a call has a budget.
@@ -43,22 +45,7 @@ def _reached(exc: requests.RequestException) -> bool:
     return not isinstance(getattr(cause, "reason", cause), ConnectTimeoutError)
 
 
-def _query(params: dict[str, Any]) -> dict[str, str]:
-    """The query parameters that were given, with values spelled as Telnyx expects."""
-    query = {}
-    for name, value in params.items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            query[name] = "true" if value else "false"
-        elif isinstance(value, datetime):
-            query[name] = value.isoformat()
-        else:
-            query[name] = str(value)
-    return query
-
-
-class TelnyxClient:
+class TelnyxClient(AddressCalls, DocumentCalls):
     """Telnyx's number-order API over one session, shared by the sync's worker threads.
 
     Nothing changes the session after construction, which is what makes sharing it safe.
@@ -283,7 +270,7 @@ class TelnyxClient:
                 attempt += 1
 
     def _attempt(
-        self, method: str, path: str, *, deadline: float | None, **kwargs: Any
+        self, method: str, path: str, *, deadline: float | None, stream: bool = False, **kwargs: Any
     ) -> requests.Response:
         started = self.clock()
         timeout: float | Timeout = self.timeout
@@ -298,7 +285,9 @@ class TelnyxClient:
             # cost more CPU than the request itself (a sync makes thousands): the session's
             # headers are all a call to Telnyx needs.
             response = self.session.send(
-                self._prepare(method, path, **kwargs), timeout=timeout, **self.environment
+                self._prepare(method, path, **kwargs),
+                timeout=timeout,
+                **(self.environment | {"stream": stream}),
             )
         except requests.Timeout as exc:
             waited = self.clock() - started
@@ -322,12 +311,26 @@ class TelnyxClient:
         return response
 
     def _prepare(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        files: dict[str, tuple] | None = None,
+        data: dict[str, str] | None = None,
     ) -> requests.PreparedRequest:
+        """`files` and `data` make a multipart body (an upload); `json` a JSON one."""
         url = self.base_url + path
         if method != "GET" or json is not None:
             return requests.Request(
-                method, url, headers=self.session.headers, params=params, json=json
+                method,
+                url,
+                headers=self.session.headers,
+                params=params,
+                json=json,
+                files=files,
+                data=data,
             ).prepare()
         # A GET has no body, and its URL is our base, a path of ids and a query of plain values:
         # built here, it skips requests' generic URL parsing and requoting, header checks and
