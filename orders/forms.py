@@ -91,3 +91,36 @@ class ChangesForm(forms.Form):
     # A change token (selectors.freshness.change_token); 2**53 microseconds run to the year 2255.
     since = forms.IntegerField(min_value=0, max_value=2**53)
     order = forms.UUIDField(required=False)
+
+
+class AddressForm(forms.Form):
+    """A new address for an address requirement: Telnyx's required fields, and the usual
+    others. One per requirement in the requirements form (prefix `address-<requirement>`)."""
+
+    # Inside the requirements form: a browser must not hold that form back for these.
+    use_required_attribute = False
+
+    business_name = forms.CharField(label="Business name", max_length=255)
+    first_name = forms.CharField(label="First name", max_length=255)
+    last_name = forms.CharField(label="Last name", max_length=255)
+    street_address = forms.CharField(label="Street and number", max_length=255)
+    extended_address = forms.CharField(label="Floor, suite", max_length=255, required=False)
+    postal_code = forms.CharField(label="Postal code", max_length=32, required=False)
+    locality = forms.CharField(label="City", max_length=255)
+    administrative_area = forms.CharField(label="Region", max_length=255, required=False)
+    country_code = forms.CharField(
+        label="Country",
+        max_length=2,
+        validators=[RegexValidator(r"^[A-Za-z]{2}$", "Enter a two-letter country code, e.g. CH.")],
+        widget=forms.TextInput(attrs={"size": 3, "autocomplete": "off"}),
+    )
+    customer_reference = forms.CharField(label="Customer reference", max_length=255, required=False)
+
+    def clean_country_code(self) -> str:
+        return self.cleaned_data["country_code"].upper()
+
+    def add_upstream_errors(self, problems: dict[str, list[str]]) -> None:
+        """Telnyx's refusals next to the fields they name ("" for the whole address)."""
+        for name, messages in problems.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)

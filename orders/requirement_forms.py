@@ -12,12 +12,30 @@ from django.utils.dateparse import parse_date, parse_datetime
 from orders.criteria import criteria_length, textual_validators
 from orders.models import FieldType
 from orders.selectors.order_page import RequirementSummary
+from orders.uploads import ACCEPT_ATTRIBUTE, Upload, checked_upload
 
 CUSTOMER_REFERENCE = "customer_reference"
 
 
 def requirement_field_name(requirement_id: UUID) -> str:
     return f"requirement_{requirement_id.hex}"
+
+
+def upload_field_name(requirement_id: UUID) -> str:
+    return f"upload_{requirement_id.hex}"
+
+
+def search_field_name(requirement_id: UUID) -> str:
+    """The picker's search box (not a field of the form: it sends nothing to Telnyx)."""
+    return f"search_{requirement_id.hex}"
+
+
+class _UploadField(forms.FileField):
+    """A file for a document requirement, checked as Telnyx would check it."""
+
+    def clean(self, data: object, initial: object = None) -> Upload | None:
+        file = super().clean(data, initial)
+        return checked_upload(file) if file else None
 
 
 class _KeepsCurrent(forms.Field):
@@ -41,7 +59,17 @@ class _TextField(_KeepsCurrent, forms.CharField):
     pass
 
 
-class _IdField(_KeepsCurrent, forms.UUIDField):
+class _Picked(_KeepsCurrent):
+    """A requirement picked from a list (radio buttons): no choice sent means no change, since
+    a requirement's value cannot be emptied."""
+
+    widget = forms.HiddenInput
+
+    def has_changed(self, initial: object, data: object) -> bool:
+        return data not in (None, "") and super().has_changed(initial, data)
+
+
+class _DocumentIdField(_Picked, forms.UUIDField):
     pass
 
 
@@ -49,9 +77,16 @@ class _IdField(_KeepsCurrent, forms.UUIDField):
 ADDRESS_ID = r"^[1-9][0-9]{0,18}$"
 
 
-class _AddressIdField(_KeepsCurrent, forms.RegexField):
+class _AddressIdField(_Picked, forms.RegexField):
     def __init__(self, **kwargs) -> None:
         super().__init__(ADDRESS_ID, strip=True, **kwargs)
+
+    def clean(self, value: object) -> object:
+        cleaned = super().clean(value)
+        # 19 digits may still be beyond int64, which Telnyx's ids are.
+        if isinstance(cleaned, str) and cleaned and int(cleaned) >= 2**63:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return cleaned
 
 
 class _DateField(_KeepsCurrent, forms.DateField):
@@ -112,10 +147,7 @@ def _requirement_field(summary: RequirementSummary) -> forms.Field:
     if summary.field_type == FieldType.ADDRESS:
         return _AddressIdField(
             initial=current or None,
-            error_messages={"invalid": "Enter the id of an address record (digits only)."},
-            widget=forms.TextInput(
-                attrs={"placeholder": "1293384261075731499", "spellcheck": "false"}
-            ),
+            error_messages={"invalid": "Choose an address record: its id is a number."},
             **common,
         )
     if summary.field_type == FieldType.DOCUMENT:
@@ -123,12 +155,9 @@ def _requirement_field(summary: RequirementSummary) -> forms.Field:
             initial = UUID(current) if current else None
         except ValueError:
             initial = None
-        return _IdField(
+        return _DocumentIdField(
             initial=initial,
-            error_messages={"invalid": "Enter the id of a document record (a UUID)."},
-            widget=forms.TextInput(
-                attrs={"placeholder": "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", "spellcheck": "false"}
-            ),
+            error_messages={"invalid": "Choose a document record: its id is a UUID."},
             **common,
         )
     if summary.field_type == FieldType.DATETIME:
@@ -159,21 +188,45 @@ class RequirementsForm(forms.Form):
     def __init__(
         self,
         data: Mapping | None = None,
+        files: Mapping | None = None,
         *,
         requirements: list[RequirementSummary],
         customer_reference: str,
+        initial: Mapping | None = None,
     ) -> None:
-        super().__init__(data, initial={CUSTOMER_REFERENCE: customer_reference})
+        """`initial`: what to show instead of the cached values (a search or a new address
+        made without JavaScript re-shows what was typed)."""
+        super().__init__(
+            data, files, initial={CUSTOMER_REFERENCE: customer_reference, **(initial or {})}
+        )
         self.requirements = requirements
+        self.pickers: Mapping = {}
         for summary in requirements:
             self.fields[requirement_field_name(summary.requirement_id)] = _requirement_field(
                 summary
             )
+            if summary.field_type == FieldType.DOCUMENT:
+                self.fields[upload_field_name(summary.requirement_id)] = _UploadField(
+                    label="Upload a new file",
+                    required=False,
+                    allow_empty_file=True,  # said so by checked_upload, in its words
+                    widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
+                )
 
     @property
-    def requirement_fields(self) -> list[tuple[RequirementSummary, forms.BoundField]]:
+    def requirement_fields(self) -> list[tuple]:
+        """(requirement, its input, its picker, its upload input) in the form's order; the
+        picker (set by the view in `pickers`) for address and document requirements, the upload
+        input for document ones, None otherwise."""
         return [
-            (summary, self[requirement_field_name(summary.requirement_id)])
+            (
+                summary,
+                self[requirement_field_name(summary.requirement_id)],
+                self.pickers.get(summary.requirement_id),
+                self[name]
+                if (name := upload_field_name(summary.requirement_id)) in self.fields
+                else None,
+            )
             for summary in self.requirements
         ]
 
@@ -197,12 +250,23 @@ class RequirementsForm(forms.Form):
             return self.cleaned_data[CUSTOMER_REFERENCE]
         return None
 
+    def uploads(self) -> dict[UUID, Upload]:
+        """Requirement id -> the file chosen for it, for the document requirements given one."""
+        return {
+            summary.requirement_id: upload
+            for summary in self.requirements
+            if (upload := self.cleaned_data.get(upload_field_name(summary.requirement_id)))
+        }
+
     def requirement_changes(self) -> dict[UUID, str]:
-        """Requirement id -> new value, for the changed requirements, in the form's order."""
+        """Requirement id -> new value, for the changed requirements, in the form's order;
+        a requirement given a file is left to the upload (see uploads())."""
+        uploads = self.uploads()
         return {
             summary.requirement_id: _telnyx_text(self.cleaned_data[name])
             for summary in self.requirements
             if (name := requirement_field_name(summary.requirement_id)) in self.changed_data
+            and summary.requirement_id not in uploads
         }
 
     def add_upstream_errors(self, problems: Mapping[UUID | str, list[str]]) -> None:

@@ -5,26 +5,32 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
+from django.utils.datastructures import MultiValueDict
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from orders.forms import CancelSubOrderForm, ChangesForm, OrderFilterForm
+from orders.forms import AddressForm, CancelSubOrderForm, ChangesForm, OrderFilterForm
 from orders.list_columns import LIST_FIELDS
 from orders.models import Order, Status, SubOrder
 from orders.regions import ACTION_REGIONS, LIVE_REGIONS, Region
-from orders.requirement_forms import RequirementsForm
+from orders.requirement_forms import (
+    RequirementsForm,
+    requirement_field_name,
+    search_field_name,
+)
 from orders.selectors import order_list as order_list_selectors
 from orders.selectors import order_page
 from orders.selectors.freshness import orders_change_token, orders_changed_since
 from orders.selectors.history import order_history
 from orders.selectors.home import home_summary
-from orders.services import actions
+from orders.selectors.pickers import Picker, requirement_pickers, value_labels
+from orders.services import actions, documents
 
 VIEW_ORDERS = "orders.view_order"
 PAGE_SIZE = 50
@@ -77,7 +83,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _detail_or_404(order_id: UUID) -> order_page.OrderDetail:
+def detail_or_404(order_id: UUID) -> order_page.OrderDetail:
     try:
         return order_page.order_detail(order_id=order_id)
     except Order.DoesNotExist:
@@ -86,7 +92,7 @@ def _detail_or_404(order_id: UUID) -> order_page.OrderDetail:
 
 @can_browse
 def order_detail(request: HttpRequest, order_id: UUID) -> HttpResponse:
-    context = order_page_context(request, _detail_or_404(order_id))
+    context = order_page_context(request, detail_or_404(order_id))
     if request.htmx and not request.htmx.history_restore_request:
         # The page fetching itself again because the order changed elsewhere.
         return render_regions(request, LIVE_REGIONS, context | {"live": True})
@@ -134,21 +140,66 @@ ORDER_PAGE = Region.ORDER_PANEL.template
 FAILED = 422
 
 
-def _requirements_form(
-    detail: order_page.OrderDetail, data: dict | None = None
+def requirements_form(
+    detail: order_page.OrderDetail,
+    data: QueryDict | None = None,
+    files: MultiValueDict | None = None,
+    *,
+    shown: QueryDict | None = None,
+    address_forms: dict[UUID, AddressForm] | None = None,
 ) -> RequirementsForm:
-    return RequirementsForm(
+    """The order's requirements form, bound to `data` and `files` when posted, with a picker for
+    each address and document requirement. `shown`: what to show instead of the cached values,
+    search boxes included (a search, or a new address, made without JavaScript)."""
+    summaries = order_page.requirement_summaries(detail=detail)
+    shown = shown or QueryDict()
+    form = RequirementsForm(
         data,
-        requirements=order_page.requirement_summaries(detail=detail),
+        files,
+        requirements=summaries,
         customer_reference=detail.order.customer_reference,
+        initial={name: shown[name] for name in shown if name != "csrfmiddlewaretoken"},
+    )
+    pickers = requirement_pickers(
+        detail=detail,
+        summaries=summaries,
+        field_names={s.requirement_id: requirement_field_name(s.requirement_id) for s in summaries},
+        searches={
+            s.requirement_id: shown.get(search_field_name(s.requirement_id), "") for s in summaries
+        },
+        chosen={
+            s.requirement_id: str(form[requirement_field_name(s.requirement_id)].value() or "")
+            for s in summaries
+        },
+    )
+    for requirement_id, picker in pickers.items():
+        if picker.scope is not None:
+            picker.address_form = (address_forms or {}).get(requirement_id) or new_address_form(
+                picker
+            )
+    form.pickers = pickers
+    return form
+
+
+def new_address_form(picker: Picker, data: QueryDict | None = None) -> AddressForm:
+    """The picker's "New address" form, its place filled in from the requirement's numbers."""
+    scope = picker.scope
+    return AddressForm(
+        data,
+        prefix=f"address-{picker.key}",
+        initial={"country_code": scope.country_code, "locality": scope.locality} if scope else {},
     )
 
 
 def order_page_context(request: HttpRequest, detail: order_page.OrderDetail, **extra) -> dict:
     """What the order page and its partials read; `extra` adds an action's form or failure."""
-    context = {"detail": detail, "history": order_history(order_id=detail.order.pk)}
+    context = {
+        "detail": detail,
+        "history": order_history(order_id=detail.order.pk),
+        "value_labels": value_labels(detail=detail),
+    }
     if "requirements_form" not in extra and request.user.has_perm(CHANGE_REQUIREMENTS):
-        context["requirements_form"] = _requirements_form(detail)
+        context["requirements_form"] = requirements_form(detail)
     return context | extra
 
 
@@ -175,7 +226,7 @@ def _changed(
         )
     if not request.htmx:
         return redirect("order_detail", order_id=order_id)
-    context = order_page_context(request, _detail_or_404(order_id))
+    context = order_page_context(request, detail_or_404(order_id))
     return trigger_client_event(render_regions(request, ACTION_REGIONS, context), "ordersChanged")
 
 
@@ -192,22 +243,40 @@ def _what_was_sent(customer_reference: str | None, changes: dict) -> str:
 @require_POST
 @permission_required(CHANGE_REQUIREMENTS, raise_exception=True)
 def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
-    detail = _detail_or_404(order_id)
-    form = _requirements_form(detail, request.POST)
+    """Sends the requirements form's changes; files chosen for document requirements are
+    uploaded first, in the same action (documents.document_upload_and_fix)."""
+    detail = detail_or_404(order_id)
+    form = requirements_form(detail, request.POST, request.FILES)
     failure = None
     if form.is_valid():
         reference, changes = form.customer_reference_change(), form.requirement_changes()
+        uploads = form.uploads()
         try:
-            done = actions.order_update(
-                order=detail.order, user=request.user, customer_reference=reference, changes=changes
+            done = documents.document_upload_and_fix(
+                order=detail.order,
+                user=request.user,
+                uploads=uploads,
+                changes=changes,
+                customer_reference=reference,
             )
+        except documents.UploadsNotLinked as failed:
+            # Shown with the uploaded documents chosen: the retry sends them, not the files.
+            data = request.POST.copy()
+            for requirement_id, document in failed.uploaded.items():
+                data[requirement_field_name(requirement_id)] = str(document.pk)
+            form = requirements_form(detail, data)
+            form.add_upstream_errors(failed.problems)
+            failure = failed
+            detail.order.refresh_from_db()
         except actions.ActionFailed as failed:
             form.add_upstream_errors(failed.problems)
             failure = failed
             # A 404 flags the order as gone: the panel says so.
             detail.order.refresh_from_db()
         else:
-            message = f"Telnyx accepted {_what_was_sent(reference, changes)}."
+            sent = _what_was_sent(reference, {**changes, **uploads})
+            names = ", ".join(f"“{upload.filename}”" for upload in uploads.values())
+            message = f"Telnyx accepted {sent}" + (f", uploading {names}." if names else ".")
             return _changed(request, order_id, message, done)
     context = order_page_context(
         request, detail, requirements_form=form, requirements_failure=failure
@@ -266,6 +335,6 @@ def order_refresh(request: HttpRequest, order_id: UUID) -> HttpResponse:
             # The page's Refresh button is the retry.
             messages.error(request, failed.message)
             return redirect("order_detail", order_id=order_id)
-        context = order_page_context(request, _detail_or_404(order_id), refresh_failure=failed)
+        context = order_page_context(request, detail_or_404(order_id), refresh_failure=failed)
         return render_regions(request, [Region.ORDER_PANEL, Region.HISTORY], context)
     return _changed(request, order_id, "Refreshed from Telnyx.", done)

@@ -13,12 +13,15 @@ from orders.telnyx import TelnyxClient, get_client
 
 
 @contextmanager
-def client_scope(client: TelnyxClient | None) -> Iterator[TelnyxClient]:
-    """The caller's client, or a new one closed afterwards."""
+def client_scope(
+    client: TelnyxClient | None, *, interactive: bool = False
+) -> Iterator[TelnyxClient]:
+    """The caller's client, or a new one (`interactive`: with a person's time budget) closed
+    afterwards."""
     if client is not None:
         yield client
         return
-    client = get_client()
+    client = get_client(interactive=interactive)
     try:
         yield client
     finally:

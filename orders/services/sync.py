@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from orders.locks import lease
 from orders.models import Order, Status, SyncRun
+from orders.services.addresses import addresses_sync
+from orders.services.documents import documents_sync
 from orders.services.fetch import order_fetch
 from orders.services.store import (
     SyncOutcome,
@@ -235,6 +237,17 @@ class _Sync:
         return "\n".join(kept)
 
 
+def _paperwork_sync() -> None:
+    """Refreshes the cached addresses (hourly) and documents (their statuses move as Telnyx
+    reviews them) after a full sync. A failure is logged and leaves them as they were: the
+    orders are synced all the same, and the next sync tries again."""
+    for name, refresh in (("addresses", addresses_sync), ("documents", documents_sync)):
+        try:
+            refresh()
+        except TelnyxError as error:
+            logger.warning("sync: %s not refreshed: %s", name, error)
+
+
 # The lease that keeps two syncs, from wherever they were started, from running at once.
 SYNC_LOCK = "sync"
 
@@ -268,6 +281,8 @@ def orders_sync(
             run=run, workers=concurrency or settings.TELNYX_SYNC_CONCURRENCY, progress=step
         )
         sync.execute(since=since, order_id=order_id)
+        if order_id is None:
+            _paperwork_sync()
     logger.info(
         "sync: seen %d, created %d, updated %d, unchanged %d, failed %d",
         run.seen,

@@ -1,11 +1,12 @@
 import functools
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from html import escape
 
 from django import template
 from django.contrib.auth.models import AbstractBaseUser
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from orders.html import badge, minute
@@ -15,6 +16,7 @@ from orders.regions import ACTION_REGIONS, LIVE_REGIONS, Region, selector_list
 from orders.selectors import freshness
 from orders.selectors.order_list import DEFAULT_SORT, SORTS
 from orders.selectors.order_page import NumberRow, RequirementRow
+from orders.selectors.pickers import ValueLabel
 
 register = template.Library()
 
@@ -106,8 +108,19 @@ _AWAITING = '<em class="awaiting">awaiting value</em>'
 _NO_REQUIREMENTS = '<td colspan="4" class="muted">No requirements.</td>'
 
 
-def _value(text: str) -> str:
-    return f'<span class="value">{escape(text)}</span>' if text else _AWAITING
+def _value(text: str, labels: Mapping[str, ValueLabel] | None = None) -> str:
+    """A requirement value; an address's or document's id as people read that record, with a
+    link to a document's file."""
+    if not text:
+        return _AWAITING
+    label = labels.get(text) if labels else None
+    if label is None:
+        return f'<span class="value">{escape(text)}</span>'
+    shown = f'<span class="value" title="{escape(text)}">{escape(label.text)}</span>'
+    if label.document_id:
+        url = reverse("document_download", args=[label.document_id])
+        shown += f' <a href="{escape(url)}" class="download">Download</a>'
+    return shown
 
 
 def _requirement_cells(row: RequirementRow) -> str:
@@ -125,10 +138,14 @@ def _requirement_cells(row: RequirementRow) -> str:
 
 
 @register.simple_tag
-def number_table(numbers: list[NumberRow]) -> SafeString:
+def number_table(
+    numbers: list[NumberRow], labels: Mapping[str, ValueLabel] | None = None
+) -> SafeString:
     """A group of the order page's numbers: a <tbody> per number, whose cell spans the rows of
-    its requirement values. What rows repeat (a requirement's cells, a badge) is built once."""
+    its requirement values. What rows repeat (a requirement's cells, a badge) is built once.
+    `labels`: how address and document values read (selectors.pickers.value_labels)."""
     badge_of = functools.cache(badge)
+    value_of = functools.cache(lambda text: _value(text, labels))
     cells: dict[tuple[uuid.UUID, str], str] = {}
     parts = [_NUMBERS_HEAD]
     for number in numbers:
@@ -145,7 +162,7 @@ def number_table(numbers: list[NumberRow]) -> SafeString:
             key = (row.requirement_id, row.field_type)
             cell = cells.get(key) or cells.setdefault(key, _requirement_cells(row))
             status = badge_of(row.status) if row.status else ""
-            rows.append(f"{cell}<td>{_value(row.field_value)}</td><td>{status}</td>")
+            rows.append(f"{cell}<td>{value_of(row.field_value)}</td><td>{status}</td>")
         rows = rows or [_NO_REQUIREMENTS]
         span = f' rowspan="{len(rows)}"' if len(rows) > 1 else ""
         parts.append(

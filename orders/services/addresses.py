@@ -1,0 +1,139 @@
+"""The cache of the account's addresses: refreshed from Telnyx, and created there by managers."""
+
+import logging
+from datetime import timedelta
+from functools import partial
+from uuid import UUID
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from orders.models import Address, AuditEntry, AuditOutcome
+from orders.services.audit import audit_outcome, audit_write, error_sources, sent_request
+from orders.services.fetch import client_scope
+from orders.services.telnyx_data import as_text, malformed, parse_timestamp
+from orders.telnyx import TelnyxClient, TelnyxError
+
+logger = logging.getLogger(__name__)
+
+# Addresses change rarely: a sync walks them again only once this old.
+ADDRESSES_MAX_AGE = timedelta(hours=1)
+# The text fields of Address that Telnyx's JSON has under the same names.
+ADDRESS_TEXT_FIELDS = (
+    "first_name",
+    "last_name",
+    "business_name",
+    "street_address",
+    "extended_address",
+    "locality",
+    "administrative_area",
+    "postal_code",
+    "country_code",
+    "customer_reference",
+)
+
+
+def _address_fields(data: dict) -> dict:
+    """Address's columns from Telnyx's JSON, each cut to its column's length."""
+    fields = {}
+    for name in ADDRESS_TEXT_FIELDS:
+        limit = Address._meta.get_field(name).max_length
+        fields[name] = as_text(data.get(name)).replace("\x00", "")[:limit]
+    fields["country_code"] = fields["country_code"].upper()
+    fields["created_at"] = parse_timestamp(as_text(data.get("created_at")))
+    fields["updated_at"] = parse_timestamp(as_text(data.get("updated_at")))
+    return fields
+
+
+def address_store(*, data: dict) -> Address:
+    """Caches one address as Telnyx sent it. Raises TelnyxError("malformed") when it has no
+    usable id."""
+    with malformed("address"):
+        address_id = as_text(data["id"])
+        if not address_id.isdigit() or len(address_id) > 20:
+            raise ValueError(f"not an address id: {address_id[:40]!r}")
+    address, _ = Address.objects.update_or_create(
+        pk=address_id, defaults=_address_fields(data) | {"synced_at": timezone.now()}
+    )
+    return address
+
+
+def addresses_sync(*, client: TelnyxClient | None = None, force: bool = False) -> int | None:
+    """Caches every address of the account, forgetting those Telnyx no longer lists; skipped
+    (None) while the cache is younger than ADDRESSES_MAX_AGE unless `force`. Returns how many
+    were seen. Raises TelnyxError, having forgotten nothing, when the walk fails."""
+    newest = Address.objects.order_by("-synced_at").values_list("synced_at", flat=True).first()
+    if not force and newest and timezone.now() - newest < ADDRESSES_MAX_AGE:
+        return None
+    started = timezone.now()
+    seen = 0
+    with client_scope(client) as telnyx:
+        for data in telnyx.list_addresses():
+            try:
+                address_store(data=data)
+            except TelnyxError as error:
+                logger.warning("addresses: one left out: %s", error)
+                continue
+            seen += 1
+    Address.objects.filter(synced_at__lt=started).delete()
+    return seen
+
+
+class AddressRefused(Exception):
+    """Telnyx did not create the address: `problems` by field name ("" for the whole form)."""
+
+    def __init__(self, message: str, *, problems: dict[str, list[str]], retryable: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = problems
+        self.retryable = retryable
+
+
+def _field_problems(error: TelnyxError, fields: dict) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    for pointer, text in error_sources(error):
+        name = (pointer or "").strip("/")
+        problems.setdefault(name if name in fields else "", []).append(text or "Refused.")
+    return problems
+
+
+def address_create(
+    *,
+    user: AbstractBaseUser,
+    order_id: UUID,
+    fields: dict[str, str],
+    client: TelnyxClient | None = None,
+) -> Address:
+    """Creates an address at Telnyx (`fields`: Telnyx's AddressCreate) while fixing the
+    requirements of order `order_id`, caches it and audits the attempt.
+
+    Raises AddressRefused, with Telnyx's refusals by field, when it was not created."""
+    sent = {name: value for name, value in fields.items() if value}
+    record = partial(
+        audit_write,
+        user=user,
+        action=AuditEntry.Action.ADDRESS_CREATE,
+        order_id=order_id,
+        sent=sent_request("POST", "/addresses", sent),
+    )
+    with client_scope(client, interactive=True) as telnyx:
+        try:
+            data = telnyx.create_address(sent)
+            with transaction.atomic():
+                address = address_store(data=data)
+        except TelnyxError as error:
+            record(outcome=audit_outcome(error), error=error)
+            problems = _field_problems(error, sent)
+            if problems and not error.retryable:
+                message = "Telnyx refused the address: see the fields marked."
+            elif error.outcome_unknown:
+                message = (
+                    f"{error} The address may have been created at Telnyx anyway: search for it "
+                    "before trying again."
+                )
+            else:
+                message = f"{error} No address was created; try again."
+            raise AddressRefused(message, problems=problems, retryable=error.retryable) from error
+    record(outcome=AuditOutcome.SUCCESS, after={"id": address.pk, "address": str(address)})
+    return address
