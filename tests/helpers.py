@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from orders.models import AuditOutcome, Order, SubOrder
+from orders.requirement_forms import requirement_field_name
 from orders.selectors.order_page import RequirementSummary, order_detail, requirement_summaries
 from sandbox import files
 
@@ -264,6 +265,23 @@ def sandbox_pending_requirement(box, field_type: str) -> tuple[dict, dict]:
                 if item["field_type"] == field_type and number["status"] == "pending":
                     return order, item
     pytest.fail(f"the sandbox has no pending order with a {field_type} requirement")
+
+
+def form_data(order, **values) -> dict:
+    """The requirements form as the page sends it: every field with its current value, then
+    `values` (field name -> typed text)."""
+    data = {"customer_reference": order.customer_reference}
+    for summary in requirement_summaries(detail=order_detail(order_id=order.pk)):
+        data[requirement_field_name(summary.requirement_id)] = summary.current_value
+    return data | values
+
+
+def fieldset(body: str, summary) -> str:
+    return re.search(
+        rf'<fieldset class="requirement" id="fix-{summary.requirement_id}">.*?</fieldset>',
+        body,
+        re.DOTALL,
+    )[0]
 
 
 def patches(sandbox) -> list:

@@ -10,24 +10,16 @@ from django.urls import reverse
 
 from orders.models import AuditEntry, AuditOutcome, RequirementDefinition, Status, SubOrder
 from orders.requirement_forms import requirement_field_name
-from orders.selectors.order_page import order_detail, requirement_summaries
 from tests.helpers import (
     HTMX,
     cached_sub_order,
+    fieldset,
+    form_data,
     other_customer_type,
     patches,
     pending_requirement,
     requirement,
 )
-
-
-def form_data(order, **values) -> dict:
-    """The requirements form as the page sends it: every field with its current value, then
-    `values` (field name -> typed text)."""
-    data = {"customer_reference": order.customer_reference}
-    for summary in requirement_summaries(detail=order_detail(order_id=order.pk)):
-        data[requirement_field_name(summary.requirement_id)] = summary.current_value
-    return data | values
 
 
 def update_url(order) -> str:
@@ -38,14 +30,6 @@ def input_value(body: str, name: str) -> str | None:
     found = re.search(rf'<input[^>]*name="{name}"[^>]*>', body)
     value = found and re.search(r'value="([^"]*)"', found[0])
     return value[1] if value else None
-
-
-def fieldset(body: str, summary) -> str:
-    return re.search(
-        rf'<fieldset class="requirement" id="fix-{summary.requirement_id}">.*?</fieldset>',
-        body,
-        re.DOTALL,
-    )[0]
 
 
 # --- the order page -------------------------------------------------------------------------
