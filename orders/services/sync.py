@@ -243,9 +243,12 @@ def _paperwork_sync() -> None:
     orders are synced all the same, and the next sync tries again."""
     for name, refresh in (("addresses", addresses_sync), ("documents", documents_sync)):
         try:
-            refresh()
+            seen = refresh()
         except TelnyxError as error:
             logger.warning("sync: %s not refreshed: %s", name, error)
+        else:
+            if seen is not None:
+                logger.info("sync: %d %s cached", seen, name)
 
 
 # The lease that keeps two syncs, from wherever they were started, from running at once.
