@@ -1,4 +1,5 @@
 from collections.abc import Sequence
+from functools import partial
 from uuid import UUID
 
 from django.contrib import messages
@@ -251,13 +252,12 @@ def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
     if form.is_valid():
         reference, changes = form.customer_reference_change(), form.requirement_changes()
         uploads = form.uploads()
+        update = actions.order_update
+        if uploads:
+            update = partial(documents.document_upload_and_fix, uploads=uploads)
         try:
-            done = documents.document_upload_and_fix(
-                order=detail.order,
-                user=request.user,
-                uploads=uploads,
-                changes=changes,
-                customer_reference=reference,
+            done = update(
+                order=detail.order, user=request.user, customer_reference=reference, changes=changes
             )
         except documents.UploadsNotLinked as failed:
             # Shown with the uploaded documents chosen: the retry sends them, not the files.

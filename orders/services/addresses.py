@@ -1,6 +1,5 @@
 """The cache of the account's addresses: refreshed from Telnyx, and created there by managers."""
 
-import logging
 from datetime import timedelta
 from functools import partial
 from uuid import UUID
@@ -12,10 +11,9 @@ from django.utils import timezone
 from orders.models import Address, AuditEntry, AuditOutcome
 from orders.services.audit import audit_outcome, audit_write, error_sources, sent_request
 from orders.services.fetch import client_scope
-from orders.services.telnyx_data import as_text, malformed, parse_timestamp
+from orders.services.records import record_fields, records_refresh
+from orders.services.telnyx_data import as_text, malformed
 from orders.telnyx import TelnyxClient, TelnyxError
-
-logger = logging.getLogger(__name__)
 
 # Addresses change rarely: a sync walks them again only once this old.
 ADDRESSES_MAX_AGE = timedelta(hours=1)
@@ -34,28 +32,16 @@ ADDRESS_TEXT_FIELDS = (
 )
 
 
-def _address_fields(data: dict) -> dict:
-    """Address's columns from Telnyx's JSON, each cut to its column's length."""
-    fields = {}
-    for name in ADDRESS_TEXT_FIELDS:
-        limit = Address._meta.get_field(name).max_length
-        fields[name] = as_text(data.get(name)).replace("\x00", "")[:limit]
-    fields["country_code"] = fields["country_code"].upper()
-    fields["created_at"] = parse_timestamp(as_text(data.get("created_at")))
-    fields["updated_at"] = parse_timestamp(as_text(data.get("updated_at")))
-    return fields
-
-
 def address_store(*, data: dict) -> Address:
     """Caches one address as Telnyx sent it. Raises TelnyxError("malformed") when it has no
     usable id."""
     with malformed("address"):
         address_id = as_text(data["id"])
-        if not address_id.isdigit() or len(address_id) > 20:
+        if not (address_id.isascii() and address_id.isdigit()) or len(address_id) > 20:
             raise ValueError(f"not an address id: {address_id[:40]!r}")
-    address, _ = Address.objects.update_or_create(
-        pk=address_id, defaults=_address_fields(data) | {"synced_at": timezone.now()}
-    )
+    fields = record_fields(Address, data, ADDRESS_TEXT_FIELDS)
+    fields["country_code"] = fields["country_code"].upper()
+    address, _ = Address.objects.update_or_create(pk=address_id, defaults=fields)
     return address
 
 
@@ -66,18 +52,8 @@ def addresses_sync(*, client: TelnyxClient | None = None, force: bool = False) -
     newest = Address.objects.order_by("-synced_at").values_list("synced_at", flat=True).first()
     if not force and newest and timezone.now() - newest < ADDRESSES_MAX_AGE:
         return None
-    started = timezone.now()
-    seen = 0
     with client_scope(client) as telnyx:
-        for data in telnyx.list_addresses():
-            try:
-                address_store(data=data)
-            except TelnyxError as error:
-                logger.warning("addresses: one left out: %s", error)
-                continue
-            seen += 1
-    Address.objects.filter(synced_at__lt=started).delete()
-    return seen
+        return records_refresh(listed=telnyx.list_addresses(), store=address_store, model=Address)
 
 
 class AddressRefused(Exception):

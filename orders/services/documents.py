@@ -2,24 +2,21 @@
 action, and handing a document's file on to the people who may see it."""
 
 import hashlib
-import logging
 from collections.abc import Iterator, Mapping
 from functools import partial
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.utils import timezone
 
 from orders.models import AuditEntry, AuditOutcome, Document, Order
 from orders.services import actions
 from orders.services.audit import audit_outcome, audit_write, error_sources, sent_request
 from orders.services.fetch import client_scope
-from orders.services.telnyx_data import as_text, malformed, parse_timestamp
+from orders.services.records import record_fields, records_refresh
+from orders.services.telnyx_data import as_text, malformed
 from orders.telnyx import TelnyxClient, TelnyxError, get_client
 from orders.telnyx.documents import Download
 from orders.uploads import Upload
-
-logger = logging.getLogger(__name__)
 
 
 def _size(value: object) -> int | None:
@@ -30,34 +27,17 @@ def _size(value: object) -> int | None:
     return min(int(amount), 2**63 - 1)
 
 
-def _text(data: dict, name: str) -> str:
-    return as_text(data.get(name)).replace("\x00", "")[: Document._meta.get_field(name).max_length]
-
-
 def document_store(*, data: dict) -> Document:
     """Caches one document as Telnyx sent it. Raises TelnyxError("malformed") without a UUID."""
     with malformed("document"):
         document_id = UUID(as_text(data["id"]))
-    fields = {
-        name: _text(data, name)
-        for name in (
-            "filename",
-            "content_type",
-            "sha256",
-            "status",
-            "av_scan_status",
-            "customer_reference",
-        )
-    }
+    fields = record_fields(
+        Document,
+        data,
+        ("filename", "content_type", "sha256", "status", "av_scan_status", "customer_reference"),
+    )
     document, _ = Document.objects.update_or_create(
-        pk=document_id,
-        defaults=fields
-        | {
-            "size": _size(data.get("size")),
-            "created_at": parse_timestamp(as_text(data.get("created_at"))),
-            "updated_at": parse_timestamp(as_text(data.get("updated_at"))),
-            "synced_at": timezone.now(),
-        },
+        pk=document_id, defaults=fields | {"size": _size(data.get("size"))}
     )
     return document
 
@@ -66,18 +46,8 @@ def documents_sync(*, client: TelnyxClient | None = None) -> int:
     """Caches every document of the account (their statuses change as Telnyx reviews them) and
     forgets those Telnyx deleted. Raises TelnyxError, having forgotten nothing, when the walk
     fails."""
-    started = timezone.now()
-    seen = 0
     with client_scope(client) as telnyx:
-        for data in telnyx.list_documents():
-            try:
-                document_store(data=data)
-            except TelnyxError as error:
-                logger.warning("documents: one left out: %s", error)
-                continue
-            seen += 1
-    Document.objects.filter(synced_at__lt=started).delete()
-    return seen
+        return records_refresh(listed=telnyx.list_documents(), store=document_store, model=Document)
 
 
 class UploadsNotLinked(actions.ActionFailed):
