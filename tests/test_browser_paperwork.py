@@ -30,11 +30,24 @@ def test_manager_fixes_an_address_requirement_by_searching_and_picking(
     login(page, "manager")
     page.goto(f"/orders/{order.pk}/")
     fieldset = page.locator(f"#fix-{summary.requirement_id}")
+    posted = []
+    page.on("request", lambda request: request.method == "POST" and posted.append(request.url))
 
-    fieldset.get_by_label("Find an address").press_sequentially(address.business_name[:5])
-    choice = fieldset.locator(".picker-results").get_by_text(address_label(address))
-    choice.click()
+    search = fieldset.get_by_label("Find an address")
+    search.press_sequentially(address.business_name)
+    search.press("Enter")  # searches: sends nothing to Telnyx
+    results = fieldset.locator(".picker-results .record")
+    expect(results).to_have_count(
+        Address.objects.filter(
+            locality="Birmingham", business_name__icontains=address.business_name
+        ).count()
+    )
+    results.get_by_text(address_label(address)).click()
     send_and_refresh(page, "Telnyx accepted 1 requirement value.")
+    # Enter searched: the form was sent once, by its button.
+    assert [url for url in posted if url.endswith("/requirements/")] == [
+        page.url.removesuffix("/") + "/requirements/"
+    ]
 
     current = page.locator(f"#fix-{summary.requirement_id} .requirement-facts .record").first
     expect(current).to_have_text(address_label(address))
