@@ -208,7 +208,12 @@ class Lease(models.Model):
 class AuditOutcome(models.TextChoices):
     """How an attempt recorded in the audit trail ended."""
 
+    # Written before Telnyx is called, completed once it answered or gave up: an attempt whose
+    # request died meanwhile (a killed worker) still shows in the trail.
+    PENDING = "pending", "Pending (no answer yet)"
     SUCCESS = "success"
+    # A write that may have reached Telnyx with no answer saying whether it was applied.
+    UNKNOWN = "unknown", "Outcome unknown"
     REFUSED = "refused", "Refused by Telnyx"
     FAILED = "failed", "Not reached / upstream error"
     GONE = "gone", "Gone upstream"
@@ -216,7 +221,9 @@ class AuditOutcome(models.TextChoices):
 
 
 class AuditEntry(models.Model):
-    """One attempt to change or refresh an order through the dashboard. Append-only."""
+    """One attempt to change or refresh an order through the dashboard. Append-only: once
+    written it is never edited, except for completing a pending entry once
+    (orders.services.audit.audit_complete)."""
 
     class Action(models.TextChoices):
         UPDATE = "update", "Fix requirements"

@@ -13,6 +13,7 @@ class Region(Enum):
     ORDER_PANEL = "order-panel", "orders/order_detail.html#order-panel"
     SUB_ORDERS = "sub-orders", "orders/order_detail.html#sub-orders"
     NUMBERS = "numbers", "orders/order_detail.html#numbers"
+    NUMBER_GROUPS = "number-groups", "orders/order_detail.html#number-groups"
     REQUIREMENTS = "requirements", "orders/order_actions.html#requirements"
     CANCEL_PANEL = "cancel-panel", "orders/order_actions.html#cancel-panel"
     HISTORY = "history", "orders/order_actions.html#history"

@@ -1,5 +1,6 @@
 from collections.abc import Sequence
 from functools import partial
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.contrib import messages
@@ -19,6 +20,7 @@ from django_htmx.http import trigger_client_event
 from orders.forms import AddressForm, CancelSubOrderForm, ChangesForm, OrderFilterForm
 from orders.list_columns import LIST_FIELDS
 from orders.models import Order, Status, SubOrder
+from orders.number_filters import NumberFilterForm
 from orders.regions import ACTION_REGIONS, LIVE_REGIONS, Region
 from orders.requirement_forms import (
     RequirementsForm,
@@ -30,6 +32,7 @@ from orders.selectors import order_page
 from orders.selectors.freshness import orders_change_token, orders_changed_since
 from orders.selectors.history import order_history
 from orders.selectors.home import home_summary
+from orders.selectors.number_groups import number_groups
 from orders.selectors.pickers import Picker, requirement_pickers, value_labels
 from orders.services import actions, documents
 
@@ -95,6 +98,9 @@ def detail_or_404(order_id: UUID) -> order_page.OrderDetail:
 def order_detail(request: HttpRequest, order_id: UUID) -> HttpResponse:
     context = order_page_context(request, detail_or_404(order_id))
     if request.htmx and not request.htmx.history_restore_request:
+        if request.htmx.target == Region.NUMBER_GROUPS.id:
+            # The numbers filter.
+            return render(request, Region.NUMBER_GROUPS.partial, context)
         # The page fetching itself again because the order changed elsewhere.
         return render_regions(request, LIVE_REGIONS, context | {"live": True})
     return render(request, ORDER_PAGE, context)
@@ -192,11 +198,23 @@ def new_address_form(picker: Picker, data: QueryDict | None = None) -> AddressFo
     )
 
 
+def _numbers_query(request: HttpRequest) -> QueryDict:
+    """The numbers filter lives in the page's address: an action's or the live refresh's HTMX
+    request re-renders the numbers filtered as the page the person is looking at."""
+    if request.method == "GET" and request.GET:
+        return request.GET
+    current = request.htmx.current_url if request.htmx else None
+    return QueryDict(urlsplit(current).query if current else "")
+
+
 def order_page_context(request: HttpRequest, detail: order_page.OrderDetail, **extra) -> dict:
     """What the order page and its partials read; `extra` adds an action's form or failure."""
+    numbers_form = NumberFilterForm(_numbers_query(request))
     context = {
         "detail": detail,
         "history": order_history(order_id=detail.order.pk),
+        "numbers_form": numbers_form,
+        "number_groups": number_groups(detail=detail, numbers_filter=numbers_form.numbers_filter()),
         "value_labels": value_labels(detail=detail),
     }
     if "requirements_form" not in extra and request.user.has_perm(CHANGE_REQUIREMENTS):
@@ -264,15 +282,16 @@ def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
             data = request.POST.copy()
             for requirement_id, document in failed.uploaded.items():
                 data[requirement_field_name(requirement_id)] = str(document.pk)
+            detail = detail_or_404(order_id)
             form = requirements_form(detail, data)
             form.add_upstream_errors(failed.problems)
             failure = failed
-            detail.order.refresh_from_db()
         except actions.ActionFailed as failed:
             form.add_upstream_errors(failed.problems)
             failure = failed
-            # A 404 flags the order as gone: the panel says so.
-            detail.order.refresh_from_db()
+            # A 404 flags the order as gone, an unknown outcome fetched it again: the panel
+            # shows either.
+            detail = detail_or_404(order_id)
         else:
             sent = _what_was_sent(reference, {**changes, **uploads})
             names = ", ".join(f"“{upload.filename}”" for upload in uploads.values())
@@ -287,8 +306,18 @@ def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
             if failure
             else [Region.REQUIREMENTS]
         )
-        return render_regions(request, regions, context)
+        return _refreshed_elsewhere(render_regions(request, regions, context), failure)
     return render(request, ORDER_PAGE, context, status=FAILED)
+
+
+def _refreshed_elsewhere(
+    response: HttpResponse, failure: actions.ActionFailed | None
+) -> HttpResponse:
+    """After a write of unknown outcome fetched its order again, the other open panels refresh
+    too (the event the pollers send)."""
+    if failure is not None and failure.refreshed:
+        return trigger_client_event(response, "ordersChanged")
+    return response
 
 
 @transaction.non_atomic_requests
@@ -307,6 +336,9 @@ def sub_order_cancel(request: HttpRequest, sub_order_id: UUID) -> HttpResponse:
             )
         except actions.ActionFailed as failed:
             failure = failed
+            if failed.refreshed:
+                # Telnyx may have cancelled it: as fetched again (gone if Telnyx dropped it).
+                sub_order = SubOrder.objects.filter(pk=sub_order.pk).first() or sub_order
         else:
             message = (
                 f"Telnyx cancelled the {sub_order.country_code} {sub_order.phone_number_type} "
@@ -318,7 +350,8 @@ def sub_order_cancel(request: HttpRequest, sub_order_id: UUID) -> HttpResponse:
         if failure is None:
             return render_regions(request, [Region.CANCEL_PANEL], context)
         context["history"] = order_history(order_id=sub_order.order_id)
-        return render_regions(request, [Region.CANCEL_PANEL, Region.HISTORY], context)
+        response = render_regions(request, [Region.CANCEL_PANEL, Region.HISTORY], context)
+        return _refreshed_elsewhere(response, failure)
     status = FAILED if request.method == "POST" else 200
     return render(request, "orders/sub_order_cancel.html", context, status=status)
 

@@ -19,6 +19,17 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def env_log_level(name: str, default: str) -> str:
+    """A logging level name in any case ("warning" as gunicorn takes it, which shares it)."""
+    value = os.environ.get(name, default).strip().upper()
+    if value not in _LOG_LEVELS:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(_LOG_LEVELS)}, not {value!r}")
+    return value
+
+
 def env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None:
@@ -84,8 +95,8 @@ def env_database(name: str, default: str) -> dict:
         # SQLite: WAL so the dashboard reads while a sync writes, and IMMEDIATE transactions
         # so two writers queue on the busy timeout instead of failing with "database is
         # locked". Connections persist as on PostgreSQL: SQLite's page cache belongs to the
-        # connection, and a new one per request reads every index page afresh (2-3 ms of a
-        # list page at 100,000 orders). A file needs no health check.
+        # connection, and a new one per request would read every index page afresh. A file
+        # needs no health check.
         config["CONN_HEALTH_CHECKS"] = False
         config["OPTIONS"] = {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

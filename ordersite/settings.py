@@ -12,6 +12,7 @@ from ordersite.env import (
     env_float,
     env_int,
     env_list,
+    env_log_level,
     env_str,
     env_url,
 )
@@ -59,7 +60,7 @@ TRUST_REMOTE_USER = env_bool("TRUST_REMOTE_USER", False)
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Pages compress about tenfold (an htmx table swap from 32 KB to 3 KB); Django pads the
+    # Pages are tables of repeated markup that compress well (docs/performance.md); Django pads the
     # compressed body and masks the CSRF token per request against BREACH.
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -183,6 +184,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_log_level("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

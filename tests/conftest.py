@@ -2,8 +2,12 @@
 The helpers that are not fixtures are in tests/helpers.py."""
 
 import itertools
+import socket
+import threading
+import time
 import uuid
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -309,3 +313,33 @@ def api(sandbox):
     """A session on the sandbox's API that authenticates as the dashboard does."""
     with Api(sandbox) as session:
         yield session
+
+
+@pytest.fixture
+def silent_server():
+    """A loopback HTTP server that accepts connections and never answers. `accepted` holds
+    the time.monotonic() at which each connection was accepted."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)
+    accepted: list[float] = []
+    connections: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            accepted.append(time.monotonic())
+            connections.append(connection)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}/v2", accepted=accepted)
+    stop.set()
+    thread.join()
+    for connection in connections:
+        connection.close()
+    listener.close()

@@ -7,12 +7,15 @@ import base64
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from urllib3.exceptions import NewConnectionError
 
 from orders.models import AuditOutcome, Order, SubOrder
 from orders.requirement_forms import requirement_field_name
@@ -45,6 +48,22 @@ def eventually(condition: Callable, *, seconds: float):
             return answer
         time.sleep(0.02)
     pytest.fail(f"still not so after {seconds:g} s")
+
+
+def axe_violations(page, *, impacts=("critical", "serious")) -> list[str]:
+    """axe-core's findings of those impacts on the page as it is now, one line each (rule, what
+    it says, the first offending element), for an assertion message that says what to fix.
+    The page's CSP forbids injected scripts: evaluate() runs the library as DevTools does."""
+    import axe_playwright_python
+
+    source = Path(axe_playwright_python.__file__).with_name("axe.min.js").read_text()
+    page.evaluate(source)
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{rule['id']} ({rule['impact']}): {rule['help']} at {rule['nodes'][0]['target']}"
+        for rule in result["violations"]
+        if rule["impact"] in impacts
+    ]
 
 
 def login(page, username: str, password: str = "pw") -> None:
@@ -107,6 +126,18 @@ class Failure:
     message: str  # part of what the person is told
     retryable: bool
     headers: dict = field(default_factory=dict)
+    # A write (PATCH) that meets it may have been applied: Telnyx got it and did not say.
+    applied_maybe: bool = False
+
+    def written(self) -> "Failure":
+        """This failure as a write meets it: of unknown outcome when it may have been applied."""
+        if not self.applied_maybe:
+            return self
+        return replace(
+            self,
+            outcome=AuditOutcome.UNKNOWN,
+            message="It is not known whether Telnyx applied the change",
+        )
 
     def register(self, mock, method: str, url: str) -> None:
         """Makes `mock` (a responses.RequestsMock) answer `method url` with this failure."""
@@ -188,6 +219,7 @@ FAILURES = [
         "10007",
         "Nothing was changed; try again",
         retryable=True,
+        applied_maybe=True,
     ),
     Failure(
         "timeout",
@@ -197,11 +229,13 @@ FAILURES = [
         "",
         "Telnyx did not answer in time. Nothing was changed",
         retryable=True,
+        applied_maybe=True,
     ),
     Failure(
         "refused connection",
         None,
-        requests.ConnectionError("connection refused"),
+        # As requests raises it: nothing was sent.
+        requests.ConnectionError(NewConnectionError(None, "Connection refused")),
         AuditOutcome.FAILED,
         "",
         "Could not connect to Telnyx. Nothing was changed",
@@ -215,6 +249,57 @@ FAILURES = [
         "",
         "Telnyx sent an unexpected answer",
         retryable=True,
+        applied_maybe=True,
+    ),
+    # Telnyx's error bodies as a broken or hostile upstream may send them.
+    Failure(
+        "numbers in the error body",
+        422,
+        {"errors": [{"code": 10015, "title": 422, "detail": 12.5, "source": {"pointer": 7}}]},
+        AuditOutcome.REFUSED,
+        "10015",
+        "Telnyx refused it (HTTP 422): 12.5. Nothing was changed.",
+        retryable=False,
+    ),
+    Failure(
+        "objects in the error body",
+        422,
+        {
+            "errors": [
+                {
+                    "code": {"n": 1},
+                    "title": ["Bad"],
+                    "detail": {"text": "no"},
+                    "source": {"pointer": {"at": "/"}},
+                }
+            ]
+        },
+        AuditOutcome.REFUSED,
+        "",
+        "Telnyx refused it (HTTP 422): Unprocessable Entity. Nothing was changed.",
+        retryable=False,
+    ),
+    Failure(
+        "huge error body",
+        400,
+        telnyx_error(
+            "9" * 1000, title="T" * 100_000, detail="D" * 1_000_000, pointer="/" + "p" * 100_000
+        ),
+        AuditOutcome.REFUSED,
+        "9" * 31 + "…",
+        "Telnyx refused it (HTTP 400): DDDD",
+        retryable=False,
+    ),
+    Failure(
+        "NUL bytes in the error body",
+        422,
+        telnyx_error(
+            "100\x0015", title="Bad\x00 value", detail="Not\x00 allowed", pointer="/status\x00"
+        ),
+        AuditOutcome.REFUSED,
+        "10015",
+        "Telnyx refused it (HTTP 422): Not allowed. Nothing was changed.",
+        retryable=False,
     ),
 ]
 
@@ -226,6 +311,70 @@ def pending_requirement(label: str) -> tuple[Order, RequirementSummary]:
             if summary.label == label:
                 return order, summary
     pytest.fail(f"the sandbox's seed has no pending order with {label!r}")
+
+
+def form_data(order, **values) -> dict:
+    """The requirements form as the page sends it: every field with its current value, then
+    `values` (field name -> typed text)."""
+    data = {"customer_reference": order.customer_reference}
+    for summary in requirement_summaries(detail=order_detail(order_id=order.pk)):
+        data[requirement_field_name(summary.requirement_id)] = summary.current_value
+    return data | values
+
+
+def telnyx_order(order: Order, **changes) -> dict:
+    """A cached order (order_factory's) as Telnyx sends it, its numbers and their values
+    included, with `changes` to the order's own fields; one second newer than cached."""
+    numbers = order.phone_numbers.prefetch_related("requirements")
+    return {
+        "id": str(order.pk),
+        "status": order.status,
+        "customer_reference": order.customer_reference,
+        "phone_numbers_count": order.phone_numbers_count,
+        "requirements_met": order.requirements_met,
+        "created_at": order.created_at.isoformat(),
+        "updated_at": (order.updated_at + timedelta(seconds=1)).isoformat(),
+        "phone_numbers": [
+            {
+                "id": str(number.telnyx_id),
+                "phone_number": number.phone_number,
+                "country_code": number.country_code,
+                "phone_number_type": number.phone_number_type,
+                "sub_number_order_id": str(number.sub_order_id),
+                "status": number.status,
+                "requirements_met": number.requirements_met,
+                "requirements_status": number.requirements_status,
+                "regulatory_requirements": [
+                    {
+                        "requirement_id": str(value.requirement_id),
+                        "field_type": value.field_type,
+                        "field_value": value.field_value,
+                        "status": value.status,
+                    }
+                    for value in number.requirements.all()
+                ],
+            }
+            for number in numbers
+        ],
+    } | changes
+
+
+def telnyx_sub_orders(order: Order, **changes) -> list[dict]:
+    """A cached order's sub orders as Telnyx lists them, with `changes` to each."""
+    return [
+        {
+            "id": str(sub.pk),
+            "country_code": sub.country_code,
+            "phone_number_type": sub.phone_number_type,
+            "status": sub.status,
+            "requirements_met": sub.requirements_met,
+            "phone_numbers_count": sub.phone_numbers_count,
+            "created_at": sub.created_at.isoformat(),
+            "updated_at": (sub.updated_at + timedelta(seconds=1)).isoformat(),
+        }
+        | changes
+        for sub in order.sub_orders.all()
+    ]
 
 
 def requirement(order: Order, label: str) -> RequirementSummary:
@@ -265,15 +414,6 @@ def sandbox_pending_requirement(box, field_type: str) -> tuple[dict, dict]:
                 if item["field_type"] == field_type and number["status"] == "pending":
                     return order, item
     pytest.fail(f"the sandbox has no pending order with a {field_type} requirement")
-
-
-def form_data(order, **values) -> dict:
-    """The requirements form as the page sends it: every field with its current value, then
-    `values` (field name -> typed text)."""
-    data = {"customer_reference": order.customer_reference}
-    for summary in requirement_summaries(detail=order_detail(order_id=order.pk)):
-        data[requirement_field_name(summary.requirement_id)] = summary.current_value
-    return data | values
 
 
 def fieldset(body: str, summary) -> str:

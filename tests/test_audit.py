@@ -2,6 +2,7 @@
 the order page together with Telnyx's webhook events."""
 
 import ast
+import json
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +14,10 @@ from django.utils import timezone
 
 from orders.models import AuditEntry, AuditOutcome
 from orders.selectors.history import HISTORY_SHOWN, order_history
-from orders.services.actions import ActionFailed, sub_order_cancel
+from orders.services.actions import ActionFailed, order_update, sub_order_cancel
+from orders.services.audit import audit_complete, audit_write
+from orders.telnyx import TelnyxClient
+from tests.helpers import FAKE_TELNYX, telnyx_order, telnyx_sub_orders
 from webhooks.models import WebhookEvent
 
 
@@ -46,6 +50,103 @@ def test_audit_entries_cannot_be_changed_or_deleted(order_factory, manager_user)
         written.delete()
 
     assert AuditEntry.objects.get().reason == "forged"
+
+
+def test_a_pending_entry_is_completed_once_and_then_never_changes(order_factory, manager_user):
+    order = order_factory()
+    pending = audit_write(
+        user=manager_user,
+        outcome=AuditOutcome.PENDING,
+        action=AuditEntry.Action.REFRESH,
+        order_id=order.pk,
+    )
+
+    with pytest.raises(ValueError, match="completed with how the attempt ended"):
+        audit_complete(pending, outcome=AuditOutcome.PENDING)
+    audit_complete(pending, outcome=AuditOutcome.SUCCESS, after={"status": "success"})
+
+    stored = AuditEntry.objects.get()
+    assert (stored.outcome, stored.http_status, stored.after) == (
+        AuditOutcome.SUCCESS,
+        200,
+        {"status": "success"},
+    )
+    with pytest.raises(ValueError, match="not pending"):
+        audit_complete(stored, outcome=AuditOutcome.FAILED)
+    with pytest.raises(ValueError, match="append-only"):
+        stored.save()
+    assert AuditEntry.objects.get().outcome == AuditOutcome.SUCCESS
+
+
+def test_the_entry_is_pending_while_telnyx_is_called(mocked_telnyx, order_factory, manager_user):
+    order = order_factory()
+    seen = []
+
+    def answer(request):
+        seen.append(list(AuditEntry.objects.values_list("outcome", flat=True)))
+        return 200, {}, json.dumps({"data": telnyx_order(order, customer_reference="NEW")})
+
+    mocked_telnyx.add_callback("PATCH", f"{FAKE_TELNYX}/number_orders/{order.pk}", answer)
+    mocked_telnyx.add(
+        "GET", f"{FAKE_TELNYX}/sub_number_orders", json={"data": telnyx_sub_orders(order)}
+    )
+
+    order_update(order=order, user=manager_user, customer_reference="NEW", changes={})
+
+    assert seen == [[AuditOutcome.PENDING]]
+    assert AuditEntry.objects.get().outcome == AuditOutcome.SUCCESS
+
+
+def test_an_attempt_that_breaks_off_is_completed_as_failed(
+    mocked_telnyx, order_factory, manager_user, monkeypatch
+):
+    def broken(self, order_id, **changes):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(TelnyxClient, "update_number_order", broken)
+
+    with pytest.raises(RuntimeError):
+        order_update(order=order_factory(), user=manager_user, customer_reference="X", changes={})
+
+    entry = AuditEntry.objects.get()
+    assert (entry.outcome, entry.telnyx_detail) == (
+        AuditOutcome.FAILED,
+        "broke off on the dashboard",
+    )
+
+
+def test_nul_telnyx_answers_with_is_audited_without_it(mocked_telnyx, order_factory, manager_user):
+    """PostgreSQL refuses NUL in text and JSON: such an answer used to fail the whole request
+    there, with no audit entry."""
+    order = order_factory()
+    reference = "NEW\x00REF"
+    mocked_telnyx.add(
+        "PATCH",
+        f"{FAKE_TELNYX}/number_orders/{order.pk}",
+        json={"data": telnyx_order(order, customer_reference=reference)},
+    )
+    mocked_telnyx.add(
+        "GET", f"{FAKE_TELNYX}/sub_number_orders", json={"data": telnyx_sub_orders(order)}
+    )
+
+    order_update(order=order, user=manager_user, customer_reference=reference, changes={})
+
+    entry = AuditEntry.objects.get()
+    assert entry.outcome == AuditOutcome.SUCCESS
+    assert entry.after == {"customer_reference": "NEWREF"}
+    assert entry.sent["body"] == {"customer_reference": "NEWREF"}
+
+
+def test_pending_and_unknown_outcomes_are_shown_in_the_history(order_factory, support_client):
+    order = order_factory()
+    entry(order.pk, outcome=AuditOutcome.PENDING, http_status=None, telnyx_code="")
+    entry(order.pk, outcome=AuditOutcome.UNKNOWN, http_status=None, telnyx_code="")
+
+    body = support_client.get(reverse("order_detail", args=[order.pk])).content.decode()
+
+    history = body[body.index('id="history"') :]
+    assert 'data-status="pending">Pending (no answer yet)<' in history
+    assert 'data-status="unknown">Outcome unknown<' in history
 
 
 def test_admin_lists_all_audit_entries_read_only(admin_client, db):

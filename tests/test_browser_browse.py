@@ -5,7 +5,7 @@ import re
 import pytest
 
 from orders.models import PhoneNumber, RequirementValue
-from tests.helpers import login
+from tests.helpers import axe_violations, login
 
 pytestmark = pytest.mark.browser
 
@@ -91,3 +91,22 @@ def test_every_page_loads_only_what_the_app_itself_serves(
     assert foreign == []
     failed = {url: status for url, status in answered.items() if status >= 400}
     assert failed == {}
+
+
+def test_support_staff_filter_a_big_orders_numbers_in_place(
+    page, live_server, transactional_db, roles, support_user, order_factory
+):
+    big = order_factory(numbers=40, customer_reference="BIG-ORDER")
+    wanted = big.phone_numbers.order_by("phone_number").last()
+    login(page, "support")
+    page.goto(f"/orders/{big.pk}/")
+    group = page.locator("details.number-group")
+    assert group.get_attribute("open") is None  # 40 numbers: collapsed
+
+    page.fill("#numbers-filter input[name=digits]", wanted.phone_number[-6:])
+    page.wait_for_url(re.compile(rf"digits={wanted.phone_number[-6:]}"))
+    page.locator("#number-groups", has_text="1 of 40 numbers").wait_for()
+    assert page.locator("#number-groups .e164").all_inner_texts() == [wanted.phone_number]
+    # Typing goes on in the same field: the swap replaced the groups, not the filter.
+    assert page.evaluate("document.activeElement.name") == "digits"
+    assert axe_violations(page) == []

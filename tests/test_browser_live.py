@@ -2,6 +2,7 @@
 open; both show it without a reload, keeping what was typed and the filters set."""
 
 import pytest
+from playwright.sync_api import expect
 
 from orders.services import sync
 from tests.helpers import login
@@ -41,6 +42,7 @@ def test_open_pages_follow_an_order_completed_in_the_sandbox(
     page.locator('#order-panel .panel-head .badge[data-status="success"]').wait_for()
     page.locator("#sub-orders .badge", has_text="pending").first.wait_for(state="detached")
     assert page.input_value("#id_customer_reference") == "NEW-REF still typing"
+    expect(page.locator("#id_customer_reference")).to_be_focused()
     assert page.locator(".live-note").is_visible()
     assert page.url.endswith(order_url)
 

@@ -167,11 +167,14 @@ def test_a_failed_upload_sends_no_update(synced, manager_client):
 
     body = response.content.decode()
     assert response.status_code == 422
-    assert "The file was not uploaded and the order was not changed." in body
-    assert "“bill.pdf” was not uploaded." in fieldset(body, summary)
+    assert "The order was not changed. Should the file have reached Telnyx" in body
+    assert "“bill.pdf” may not have been uploaded." in fieldset(body, summary)
     assert patches(synced) == []
     entry = AuditEntry.objects.get()
-    assert (entry.action, entry.outcome) == (AuditEntry.Action.DOCUMENT_UPLOAD, AuditOutcome.FAILED)
+    assert (entry.action, entry.outcome) == (
+        AuditEntry.Action.DOCUMENT_UPLOAD,
+        AuditOutcome.UNKNOWN,
+    )
 
 
 def test_a_failed_update_after_the_upload_says_it_may_be_lost_and_the_retry_links_it(
@@ -194,7 +197,7 @@ def test_a_failed_update_after_the_upload_says_it_may_be_lost_and_the_retry_link
     assert cache_snapshot(order.pk) == before
     assert list(AuditEntry.objects.order_by("id").values_list("action", "outcome")) == [
         (AuditEntry.Action.DOCUMENT_UPLOAD, AuditOutcome.SUCCESS),
-        (AuditEntry.Action.UPDATE, AuditOutcome.FAILED),
+        (AuditEntry.Action.UPDATE, AuditOutcome.UNKNOWN),  # a 500 after sending
     ]
 
     del synced.faults.order_faults[str(order.pk)]

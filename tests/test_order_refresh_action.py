@@ -93,7 +93,7 @@ def test_refresh_with_htmx_swaps_the_order_regions_and_announces_the_change(sync
         assert f'id="{region}"' in body
     # Support staff may not fix requirements: that region is not theirs to see.
     assert 'id="requirements"' not in body
-    assert 'id="messages" class="messages" aria-live="polite" hx-swap-oob="true"' in body
+    assert 'id="messages" class="messages" aria-live="polite" hx-swap-oob="innerHTML"' in body
     assert "Refreshed from Telnyx." in body
     assert "<html" not in body
 

@@ -142,6 +142,7 @@ def test_order_gone_upstream_is_marked_gone_and_nothing_else_changes(
 def test_upstream_failure_changes_nothing_and_is_audited(
     failure: Failure, mocked_telnyx, order_factory, manager_user, cache_snapshot
 ):
+    failure = failure.written()
     order = order_factory()
     value = RequirementValue.objects.filter(phone_number__order=order).first()
     failure.register(mocked_telnyx, "PATCH", f"{FAKE_TELNYX}/number_orders/{order.pk}")

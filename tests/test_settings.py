@@ -34,6 +34,14 @@ def test_env_int_refuses_non_integers_and_values_below_minimum(monkeypatch):
         env.env_int("N", 1, minimum=0)
 
 
+def test_log_level_takes_any_case_and_refuses_unknown_levels(monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    assert env.env_log_level("LOG_LEVEL", "INFO") == "WARNING"
+    monkeypatch.setenv("LOG_LEVEL", "loud")
+    with pytest.raises(ImproperlyConfigured, match="LOG_LEVEL must be one of"):
+        env.env_log_level("LOG_LEVEL", "INFO")
+
+
 def test_env_float_uses_default_when_unset(monkeypatch):
     monkeypatch.delenv("T", raising=False)
     assert env.env_float("T", 2.5) == 2.5

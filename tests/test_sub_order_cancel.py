@@ -119,6 +119,7 @@ def test_cancel_telnyx_refuses_leaves_the_cache_as_it_was(synced, manager_user, 
 def test_upstream_failure_cancels_nothing_and_is_audited(
     failure: Failure, mocked_telnyx, order_factory, manager_user, cache_snapshot
 ):
+    failure = failure.written()
     sub_order = order_factory().sub_orders.get()
     url = f"{FAKE_TELNYX}/sub_number_orders/{sub_order.pk}/cancel"
     failure.register(mocked_telnyx, "PATCH", url)

@@ -4,10 +4,8 @@ budget also against a loopback server that accepts connections and never answers
 import json
 import logging
 import socket
-import threading
 import time
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import pytest
 import requests
@@ -44,36 +42,6 @@ def client(sleeps):
     telnyx.sleep = sleeps.append
     yield telnyx
     telnyx.close()
-
-
-@pytest.fixture
-def silent_server():
-    """A loopback HTTP server that accepts connections and never answers. `accepted` holds
-    the time.monotonic() at which each connection was accepted."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.05)
-    accepted: list[float] = []
-    connections: list[socket.socket] = []
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            accepted.append(time.monotonic())
-            connections.append(connection)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    port = listener.getsockname()[1]
-    yield SimpleNamespace(url=f"http://127.0.0.1:{port}/v2", accepted=accepted)
-    stop.set()
-    thread.join()
-    for connection in connections:
-        connection.close()
-    listener.close()
 
 
 @pytest.fixture
@@ -940,5 +908,28 @@ def test_interactive_client_has_the_interactive_budget_and_the_sync_s_none(setti
     settings.TELNYX_API_BASE = BASE
     settings.TELNYX_INTERACTIVE_BUDGET = 3.5
 
-    assert get_client(interactive=True).budget == 3.5
-    assert get_client().budget is None
+    interactive, sync = get_client(interactive=True), get_client()
+
+    assert (interactive.budget, interactive.shared_budget) == (3.5, True)
+    assert (sync.budget, sync.shared_budget) == (None, False)
+
+
+def test_shared_budget_covers_every_request_of_the_client(http, sleeps):
+    """A person's action: the write, then fetching the order again, all within one budget."""
+    now = [1000.0]
+    telnyx = TelnyxClient(api_key=KEY, base_url=BASE, timeout=4.5, budget=8.0, shared_budget=True)
+    telnyx.clock = lambda: now[0]
+    http.add("PATCH", ORDER_URL, json={"data": {"id": ORDER_ID}})
+    http.add("GET", ORDER_URL, json={"data": {"id": ORDER_ID}})
+
+    telnyx.update_number_order(ORDER_ID, customer_reference="X")
+    now[0] += 6.0
+    telnyx.get_number_order(ORDER_ID)
+
+    assert http.calls[1].request.req_kwargs["timeout"].total == pytest.approx(2.0)
+    now[0] += 2.0
+    with pytest.raises(TelnyxError) as caught:
+        telnyx.get_number_order(ORDER_ID)
+    assert (caught.value.kind, caught.value.budget) == ("timeout", 8.0)
+    assert not caught.value.outcome_unknown
+    assert len(http.calls) == 2

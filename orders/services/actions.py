@@ -14,11 +14,18 @@ from django.db import DatabaseError
 
 from orders.locks import LockHeld, lease
 from orders.models import AuditEntry, AuditOutcome, Order, RequirementValue, Status, SubOrder
-from orders.services.audit import audit_outcome, audit_write, error_sources, sent_request
+from orders.services.audit import (
+    audit_complete,
+    audit_completed,
+    audit_outcome,
+    audit_write,
+    error_sources,
+    sent_request,
+)
 from orders.services.fetch import client_scope, order_fetch
 from orders.services.refresh import order_reload
 from orders.services.store import known_requirement_ids, order_mark_gone, order_store
-from orders.services.telnyx_data import as_text
+from orders.services.telnyx_data import as_text, malformed
 from orders.telnyx import TelnyxClient, TelnyxError
 
 logger = logging.getLogger(__name__)
@@ -31,9 +38,11 @@ _REQUIREMENT_POINTER = re.compile(r"/regulatory_requirements/(\d+)(?:/.*)?")
 
 
 class ActionFailed(Exception):
-    """An update, cancel or refresh that did not happen; `message` tells the person who tried
-    why. Its audit entry is written, and the cache is as it was, except that an order Telnyx
-    answered 404 for is marked gone."""
+    """An update, cancel or refresh that did not happen, or of which it is not known whether
+    Telnyx applied it; `message` tells the person who tried. Its audit entry is written and
+    complete, and the cache is as it was, except that an order Telnyx answered 404 for is
+    marked gone, and an order a write of unknown outcome was sent for is fetched again
+    (`refreshed`) when the time budget leaves room."""
 
     def __init__(
         self,
@@ -42,6 +51,7 @@ class ActionFailed(Exception):
         entry: AuditEntry,
         error: TelnyxError | None = None,
         problems: dict[UUID | str, list[str]] | None = None,
+        refreshed: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -49,6 +59,7 @@ class ActionFailed(Exception):
         self.error = error
         # Telnyx's refusals by what they name: a requirement id, or "customer_reference".
         self.problems = problems or {}
+        self.refreshed = refreshed
 
     @property
     def retryable(self) -> bool:
@@ -109,14 +120,20 @@ def _cached_values(order: Order, requirement_ids: list[UUID]) -> dict[str, str |
 
 
 def _answered_values(answer: dict, requirement_ids: list[UUID]) -> dict[str, str | list[str]]:
+    """The values Telnyx answered a write with; TelnyxError (kind "malformed") when its answer
+    does not have the shape of an order."""
     wanted = {str(requirement_id) for requirement_id in requirement_ids}
-    return _values(
-        (item.get("requirement_id"), as_text(item.get("field_value")))
-        for number in answer.get("phone_numbers") or []
-        if number.get("requirements_status") != "cancelled"
-        for item in number.get("regulatory_requirements") or []
-        if item.get("requirement_id") in wanted
-    )
+    with malformed(f"the answer about order {answer.get('id')}"):
+        numbers = answer.get("phone_numbers") or []
+        if not isinstance(numbers, list):
+            raise TypeError("phone_numbers is not a list")
+        return _values(
+            (item["requirement_id"], as_text(item.get("field_value")))
+            for number in numbers
+            if number.get("requirements_status") != "cancelled"
+            for item in number.get("regulatory_requirements") or []
+            if item.get("requirement_id") in wanted
+        )
 
 
 def _problems(error: TelnyxError, sent: list[UUID]) -> dict[UUID | str, list[str]]:
@@ -151,6 +168,47 @@ def _recache(*, client: TelnyxClient, order_id: UUID, answer: dict | None = None
         return None
 
 
+def _write_failed(
+    entry: AuditEntry,
+    error: TelnyxError,
+    *,
+    telnyx: TelnyxClient,
+    order_id: UUID,
+    subject: str,
+    problems: dict[UUID | str, list[str]] | None = None,
+) -> ActionFailed:
+    """The ActionFailed of a write to an "order" or "sub order" (`subject`) that Telnyx did
+    not answer with success, its audit entry completed.
+
+    When Telnyx may have applied it (no answer after sending it, a 5xx, an answer that could
+    not be read) the person is told so, and the order is fetched again within what is left of
+    the time budget, so that the page shows which; not after an unreadable answer, as the
+    order is likely to be as unreadable.
+    """
+    if not (error.outcome_unknown or error.kind == "malformed"):
+        audit_complete(entry, outcome=audit_outcome(error), error=error)
+        message = (
+            "Telnyx refused the values marked below, so nothing was changed."
+            if problems
+            else _failure_message(error, subject=subject)
+        )
+        return ActionFailed(message, entry=entry, error=error, problems=problems)
+    refreshed = error.kind != "malformed" and _recache(client=telnyx, order_id=order_id) is not None
+    audit_complete(entry, outcome=AuditOutcome.UNKNOWN, error=error)
+    if error.kind == "malformed":
+        then = "this page was not changed. Refresh the order to see what Telnyx holds."
+    elif refreshed:
+        then = "so the order was fetched from Telnyx again: this page shows what it holds now."
+    else:
+        then = "fetching the order again failed too: refresh the order in a moment to find out."
+    return ActionFailed(
+        f"{error} It is not known whether Telnyx applied the change; {then}",
+        entry=entry,
+        error=error,
+        refreshed=refreshed,
+    )
+
+
 def order_update(
     *,
     order: Order,
@@ -162,8 +220,9 @@ def order_update(
     """Sends a new customer reference (None: unchanged) and requirement values (requirement
     id -> value; only these are sent) to Telnyx, then caches the order as Telnyx answered.
 
-    Raises ActionFailed when Telnyx refuses, its `problems` placed on what they name, or cannot
-    be reached. The cache is left as it was then, except that a 404 marks the order gone.
+    Raises ActionFailed when Telnyx refuses, its `problems` placed on what they name, cannot be
+    reached, or does not say whether it applied the change. The cache is left as it was then,
+    except that a 404 marks the order gone and an unknown outcome fetches the order again.
     """
     sent = list(changes)
     requirements = [
@@ -176,37 +235,37 @@ def order_update(
     before = _cached_values(order, sent)
     if customer_reference is not None:
         before["customer_reference"] = order.customer_reference
-    record = partial(
-        audit_write,
+    entry = audit_write(
         user=user,
+        outcome=AuditOutcome.PENDING,
         action=AuditEntry.Action.UPDATE,
         order_id=order.pk,
         sent=sent_request("PATCH", f"/number_orders/{order.pk}", body),
         before=before,
     )
-    with client_scope(client) as telnyx:
+    with audit_completed(entry), client_scope(client, interactive=True) as telnyx:
         try:
             answer = telnyx.update_number_order(
                 str(order.pk),
                 customer_reference=customer_reference,
                 regulatory_requirements=requirements or None,
             )
+            after = _answered_values(answer, sent)
         except TelnyxError as error:
             if error.status == HTTPStatus.NOT_FOUND:
                 order_mark_gone(order_id=order.pk)
-            entry = record(outcome=audit_outcome(error), error=error)
-            problems = _problems(error, sent)
-            message = (
-                "Telnyx refused the values marked below, so nothing was changed."
-                if problems
-                else _failure_message(error, subject="order")
-            )
-            raise ActionFailed(message, entry=entry, error=error, problems=problems) from error
+            raise _write_failed(
+                entry,
+                error,
+                telnyx=telnyx,
+                order_id=order.pk,
+                subject="order",
+                problems=_problems(error, sent),
+            ) from error
+        if customer_reference is not None:
+            after["customer_reference"] = as_text(answer.get("customer_reference"))
         stored = _recache(client=telnyx, order_id=order.pk, answer=answer)
-    after = _answered_values(answer, sent)
-    if customer_reference is not None:
-        after["customer_reference"] = as_text(answer.get("customer_reference"))
-    entry = record(outcome=AuditOutcome.SUCCESS, after=after)
+        audit_complete(entry, outcome=AuditOutcome.SUCCESS, after=after)
     return ActionDone(entry=entry, order=stored or order, stored=stored is not None)
 
 
@@ -222,7 +281,8 @@ def sub_order_cancel(
 
     Refused without asking Telnyx (AuditOutcome.FORBIDDEN) when the cached sub order is not
     pending, or while another cancel of it is under way (a double submit). Raises ActionFailed
-    then, and when Telnyx refuses or cannot be reached.
+    then, and when Telnyx refuses, cannot be reached or does not say whether it cancelled
+    (the order is fetched again then).
     """
     path = f"/sub_number_orders/{sub_order.pk}/cancel"
     record = partial(
@@ -246,17 +306,25 @@ def sub_order_cancel(
             entry=entry,
         )
     try:
-        with (
-            lease(f"cancel {sub_order.pk}", duration=CANCEL_LEASE),
-            client_scope(client) as telnyx,
-        ):
-            try:
-                answer = telnyx.cancel_sub_number_order(str(sub_order.pk))
-            except TelnyxError as error:
-                entry = record(outcome=audit_outcome(error), error=error)
-                message = _failure_message(error, subject="sub order")
-                raise ActionFailed(message, entry=entry, error=error) from error
-            stored = _recache(client=telnyx, order_id=sub_order.order_id)
+        with lease(f"cancel {sub_order.pk}", duration=CANCEL_LEASE):
+            entry = record(outcome=AuditOutcome.PENDING)
+            with audit_completed(entry), client_scope(client, interactive=True) as telnyx:
+                try:
+                    answer = telnyx.cancel_sub_number_order(str(sub_order.pk))
+                except TelnyxError as error:
+                    raise _write_failed(
+                        entry,
+                        error,
+                        telnyx=telnyx,
+                        order_id=sub_order.order_id,
+                        subject="sub order",
+                    ) from error
+                stored = _recache(client=telnyx, order_id=sub_order.order_id)
+                audit_complete(
+                    entry,
+                    outcome=AuditOutcome.SUCCESS,
+                    after={"status": as_text(answer.get("status"))},
+                )
     except LockHeld:
         entry = record(outcome=AuditOutcome.FORBIDDEN)
         raise ActionFailed(
@@ -264,7 +332,6 @@ def sub_order_cancel(
             "not sent to Telnyx.",
             entry=entry,
         ) from None
-    entry = record(outcome=AuditOutcome.SUCCESS, after={"status": as_text(answer.get("status"))})
     return ActionDone(entry=entry, order=stored or sub_order.order, stored=stored is not None)
 
 
@@ -281,29 +348,33 @@ def _order_facts(order: Order) -> dict:
 def order_refresh(
     *, order: Order, user: AbstractBaseUser, client: TelnyxClient | None = None
 ) -> ActionDone:
-    """order_reload() asked for by someone: audited, and failures raised as ActionFailed
-    (a 404 marks the order gone)."""
-    record = partial(
-        audit_write,
+    """order_reload() asked for by someone: audited, within a person's time budget, and
+    failures raised as ActionFailed (a 404 marks the order gone)."""
+    entry = audit_write(
         user=user,
+        outcome=AuditOutcome.PENDING,
         action=AuditEntry.Action.REFRESH,
         order_id=order.pk,
         sent=sent_request("GET", f"/number_orders/{order.pk}"),
         before=_order_facts(order),
     )
-    try:
-        refreshed = order_reload(order_id=order.pk, client=client)
-    except TelnyxError as error:
-        entry = record(outcome=audit_outcome(error), error=error)
-        raise ActionFailed(
-            _failure_message(error, subject="order"), entry=entry, error=error
-        ) from error
-    except DatabaseError as error:
-        logger.exception("order %s: storing the refreshed order failed", order.pk)
-        entry = record(outcome=AuditOutcome.FAILED, telnyx_detail=f"not stored: {error}")
-        raise ActionFailed(
-            "Telnyx answered, but the order could not be stored. Nothing was changed; try again.",
-            entry=entry,
-        ) from error
-    entry = record(outcome=AuditOutcome.SUCCESS, after=_order_facts(refreshed))
+    with audit_completed(entry), client_scope(client, interactive=True) as telnyx:
+        try:
+            refreshed = order_reload(order_id=order.pk, client=telnyx)
+        except TelnyxError as error:
+            audit_complete(entry, outcome=audit_outcome(error), error=error)
+            raise ActionFailed(
+                _failure_message(error, subject="order"), entry=entry, error=error
+            ) from error
+        except DatabaseError as error:
+            logger.exception("order %s: storing the refreshed order failed", order.pk)
+            audit_complete(
+                entry, outcome=AuditOutcome.FAILED, telnyx_detail="Telnyx's answer not stored"
+            )
+            raise ActionFailed(
+                "Telnyx answered, but the order could not be stored. Nothing was changed; try "
+                "again.",
+                entry=entry,
+            ) from error
+        audit_complete(entry, outcome=AuditOutcome.SUCCESS, after=_order_facts(refreshed))
     return ActionDone(entry=entry, order=refreshed)

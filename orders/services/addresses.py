@@ -1,7 +1,6 @@
 """The cache of the account's addresses: refreshed from Telnyx, and created there by managers."""
 
 from datetime import timedelta
-from functools import partial
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -9,7 +8,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.models import Address, AuditEntry, AuditOutcome
-from orders.services.audit import audit_outcome, audit_write, error_sources, sent_request
+from orders.services.audit import (
+    audit_complete,
+    audit_completed,
+    audit_outcome,
+    audit_write,
+    error_sources,
+    sent_request,
+)
 from orders.services.fetch import client_scope
 from orders.services.records import record_fields, records_refresh
 from orders.services.telnyx_data import as_text, malformed
@@ -86,30 +92,34 @@ def address_create(
 
     Raises AddressRefused, with Telnyx's refusals by field, when it was not created."""
     sent = {name: value for name, value in fields.items() if value}
-    record = partial(
-        audit_write,
+    entry = audit_write(
         user=user,
+        outcome=AuditOutcome.PENDING,
         action=AuditEntry.Action.ADDRESS_CREATE,
         order_id=order_id,
         sent=sent_request("POST", "/addresses", sent),
     )
-    with client_scope(client, interactive=True) as telnyx:
+    with audit_completed(entry), client_scope(client, interactive=True) as telnyx:
         try:
             data = telnyx.create_address(sent)
             with transaction.atomic():
                 address = address_store(data=data)
         except TelnyxError as error:
-            record(outcome=audit_outcome(error), error=error)
+            unknown = error.outcome_unknown or error.kind == "malformed"
+            outcome = AuditOutcome.UNKNOWN if unknown else audit_outcome(error)
+            audit_complete(entry, outcome=outcome, error=error)
             problems = _field_problems(error, sent)
-            if problems and not error.retryable:
-                message = "Telnyx refused the address: see the fields marked."
-            elif error.outcome_unknown:
+            if unknown:
                 message = (
                     f"{error} The address may have been created at Telnyx anyway: search for it "
                     "before trying again."
                 )
+            elif problems and not error.retryable:
+                message = "Telnyx refused the address: see the fields marked."
             else:
                 message = f"{error} No address was created; try again."
             raise AddressRefused(message, problems=problems, retryable=error.retryable) from error
-    record(outcome=AuditOutcome.SUCCESS, after={"id": address.pk, "address": str(address)})
+        audit_complete(
+            entry, outcome=AuditOutcome.SUCCESS, after={"id": address.pk, "address": str(address)}
+        )
     return address

@@ -3,14 +3,20 @@ action, and handing a document's file on to the people who may see it."""
 
 import hashlib
 from collections.abc import Iterator, Mapping
-from functools import partial
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
 
 from orders.models import AuditEntry, AuditOutcome, Document, Order
 from orders.services import actions
-from orders.services.audit import audit_outcome, audit_write, error_sources, sent_request
+from orders.services.audit import (
+    audit_complete,
+    audit_completed,
+    audit_outcome,
+    audit_write,
+    error_sources,
+    sent_request,
+)
 from orders.services.fetch import client_scope
 from orders.services.records import record_fields, records_refresh
 from orders.services.telnyx_data import as_text, malformed
@@ -62,6 +68,7 @@ class UploadsNotLinked(actions.ActionFailed):
             entry=failed.entry,
             error=failed.error,
             problems=failed.problems,
+            refreshed=failed.refreshed,
         )
         self.uploaded = uploaded
 
@@ -78,9 +85,9 @@ def _upload_one(
     requirement_id: UUID,
     upload: Upload,
 ) -> Document:
-    record = partial(
-        audit_write,
+    entry = audit_write(
         user=user,
+        outcome=AuditOutcome.PENDING,
         action=AuditEntry.Action.DOCUMENT_UPLOAD,
         order_id=order.pk,
         sent=sent_request(
@@ -95,25 +102,41 @@ def _upload_one(
             },
         ),
     )
-    try:
-        data = telnyx.upload_document(
-            filename=upload.filename, content=upload.content, content_type=upload.content_type
+    with audit_completed(entry):
+        try:
+            data = telnyx.upload_document(
+                filename=upload.filename, content=upload.content, content_type=upload.content_type
+            )
+            document = document_store(data=data)
+        except TelnyxError as error:
+            unknown = error.outcome_unknown or error.kind == "malformed"
+            outcome = AuditOutcome.UNKNOWN if unknown else audit_outcome(error)
+            audit_complete(entry, outcome=outcome, error=error)
+            refusals = [text for _, text in error_sources(error) if text]
+            if refusals and not error.retryable:
+                message = "Telnyx refused the file, so the order was not changed."
+                problems = {requirement_id: refusals}
+            elif unknown:
+                message = (
+                    f"{error} The order was not changed. Should the file have reached Telnyx, "
+                    "Telnyx deletes it within 30 minutes, unused: try again."
+                )
+                problems = {requirement_id: [f"“{upload.filename}” may not have been uploaded."]}
+            else:
+                message = f"{error} The file was not uploaded and the order was not changed."
+                problems = {requirement_id: [f"“{upload.filename}” was not uploaded."]}
+            raise actions.ActionFailed(
+                message, entry=entry, error=error, problems=problems
+            ) from error
+        audit_complete(
+            entry,
+            outcome=AuditOutcome.SUCCESS,
+            after={
+                "id": str(document.pk),
+                "filename": document.filename,
+                "status": document.status,
+            },
         )
-        document = document_store(data=data)
-    except TelnyxError as error:
-        entry = record(outcome=audit_outcome(error), error=error)
-        refusals = [text for _, text in error_sources(error) if text]
-        if refusals and not error.retryable:
-            message = "Telnyx refused the file, so the order was not changed."
-            problems = {requirement_id: refusals}
-        else:
-            message = f"{error} The file was not uploaded and the order was not changed."
-            problems = {requirement_id: [f"“{upload.filename}” was not uploaded."]}
-        raise actions.ActionFailed(message, entry=entry, error=error, problems=problems) from error
-    record(
-        outcome=AuditOutcome.SUCCESS,
-        after={"id": str(document.pk), "filename": document.filename, "status": document.status},
-    )
     return document
 
 
@@ -134,24 +157,23 @@ def document_upload_and_fix(
     Raises ActionFailed when an upload fails (nothing more is sent), and UploadsNotLinked when
     the update fails after the uploads."""
     uploaded: dict[UUID, Document] = {}
+    # The uploads and the update each get a person's time budget: a big file is slow to send.
     with client_scope(client, interactive=True) as telnyx:
         for requirement_id, upload in uploads.items():
             uploaded[requirement_id] = _upload_one(
                 telnyx=telnyx, order=order, user=user, requirement_id=requirement_id, upload=upload
             )
-        values = {**changes, **{rid: str(document.pk) for rid, document in uploaded.items()}}
-        try:
-            return actions.order_update(
-                order=order,
-                user=user,
-                customer_reference=customer_reference,
-                changes=values,
-                client=telnyx,
-            )
-        except actions.ActionFailed as failed:
-            if not uploaded:
-                raise
-            raise UploadsNotLinked(failed, uploaded) from failed
+    values = {**changes, **{rid: str(document.pk) for rid, document in uploaded.items()}}
+    try:
+        return actions.order_update(
+            order=order,
+            user=user,
+            customer_reference=customer_reference,
+            changes=values,
+            client=client,
+        )
+    except actions.ActionFailed as failed:
+        raise UploadsNotLinked(failed, uploaded) from failed
 
 
 def document_download(*, document: Document) -> Download:

@@ -16,8 +16,8 @@ from orders.telnyx import TelnyxClient, get_client
 def client_scope(
     client: TelnyxClient | None, *, interactive: bool = False
 ) -> Iterator[TelnyxClient]:
-    """The caller's client, or a new one (`interactive`: with a person's time budget) closed
-    afterwards."""
+    """The caller's client, or a new one (`interactive`: with the time budget of a person
+    waiting, see get_client) closed afterwards."""
     if client is not None:
         yield client
         return

@@ -1,5 +1,6 @@
 """Reading Telnyx's JSON: the fetched order (OrderBundle) turned into the cache's rows."""
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from django.utils.dateparse import parse_datetime
 from orders.models import FieldType
 from orders.telnyx import TelnyxError
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class OrderBundle:
@@ -25,11 +28,13 @@ class OrderBundle:
 
 @contextmanager
 def malformed(what: str) -> Iterator[None]:
-    """Data Telnyx sent that cannot be read is an upstream failure like any other."""
+    """Data Telnyx sent that cannot be read is an upstream failure like any other. What Python
+    said of it goes to the log: the error's text reaches pages."""
     try:
         yield
     except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise TelnyxError("malformed", detail=f"{what}: {error!r}") from error
+        logger.warning("Telnyx's data unreadable: %s: %r", what, error)
+        raise TelnyxError("malformed", detail=f"{what} could not be read") from error
 
 
 def parse_timestamp(value: str | None) -> datetime | None:

@@ -1,6 +1,6 @@
 import functools
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from html import escape
 
@@ -106,6 +106,7 @@ _NUMBERS_HEAD = (
 )
 _AWAITING = '<em class="awaiting">awaiting value</em>'
 _NO_REQUIREMENTS = '<td colspan="4" class="muted">No requirements.</td>'
+_ONLY_SHARED = '<td colspan="4" class="muted">Only the values the group shares, above.</td>'
 
 
 def _value(text: str, labels: Mapping[str, ValueLabel] | None = None) -> str:
@@ -137,13 +138,40 @@ def _requirement_cells(row: RequirementRow) -> str:
     return f"<td>{label}</td><td>{escape(row.field_type)}</td>"
 
 
+def _value_cells(
+    row: RequirementRow, badge_of: Callable[[str], str], value_of: Callable[[str], str]
+) -> str:
+    status = badge_of(row.status) if row.status else ""
+    return f"<td>{value_of(row.field_value)}</td><td>{status}</td>"
+
+
+@register.simple_tag
+def shared_values(
+    rows: list[RequirementRow], labels: Mapping[str, ValueLabel] | None = None
+) -> SafeString:
+    """The requirement values every number of a group holds alike, listed once. `labels`: how
+    address and document values read (selectors.pickers.value_labels)."""
+    value_of = functools.partial(_value, labels=labels)
+    body = "".join(
+        f"<tr>{_requirement_cells(row)}{_value_cells(row, badge, value_of)}</tr>" for row in rows
+    )
+    return mark_safe(  # every value in them went through escape()
+        '<table class="table shared-values"><thead><tr><th scope="col">Requirement</th>'
+        '<th scope="col">Type</th><th scope="col">Value</th><th scope="col">Status</th></tr>'
+        f"</thead><tbody>{body}</tbody></table>"
+    )
+
+
 @register.simple_tag
 def number_table(
-    numbers: list[NumberRow], labels: Mapping[str, ValueLabel] | None = None
+    numbers: list[NumberRow],
+    shared: bool = False,
+    labels: Mapping[str, ValueLabel] | None = None,
 ) -> SafeString:
     """A group of the order page's numbers: a <tbody> per number, whose cell spans the rows of
-    its requirement values. What rows repeat (a requirement's cells, a badge) is built once.
-    `labels`: how address and document values read (selectors.pickers.value_labels)."""
+    its requirement values. What rows repeat (a requirement's cells, a badge, a value) is built
+    once. `shared`: the group's shared values are listed above, and left out of the numbers'
+    rows. `labels`: how address and document values read (selectors.pickers.value_labels)."""
     badge_of = functools.cache(badge)
     value_of = functools.cache(lambda text: _value(text, labels))
     cells: dict[tuple[uuid.UUID, str], str] = {}
@@ -161,9 +189,8 @@ def number_table(
         for row in number.requirements:
             key = (row.requirement_id, row.field_type)
             cell = cells.get(key) or cells.setdefault(key, _requirement_cells(row))
-            status = badge_of(row.status) if row.status else ""
-            rows.append(f"{cell}<td>{value_of(row.field_value)}</td><td>{status}</td>")
-        rows = rows or [_NO_REQUIREMENTS]
+            rows.append(cell + _value_cells(row, badge_of, value_of))
+        rows = rows or [_ONLY_SHARED if shared else _NO_REQUIREMENTS]
         span = f' rowspan="{len(rows)}"' if len(rows) > 1 else ""
         parts.append(
             f'<tbody id="number-{number.id}"><tr><th scope="rowgroup"{span}>{" ".join(facts)}</th>'
