@@ -15,6 +15,11 @@ LOCAL_ADDRESS = "Address within the number's locality"
 PROOF = "Proof of address"
 
 
+def current_record(page: Page, summary):
+    """The first current value of a requirement, as its fieldset in the form shows it."""
+    return page.locator(f"#fix-{summary.requirement_id} .requirement-facts .record").first
+
+
 def send_and_refresh(page: Page, accepted: str) -> None:
     page.get_by_role("button", name="Send changes to Telnyx").click()
     expect(page.locator("#messages")).to_contain_text(accepted)
@@ -49,8 +54,7 @@ def test_manager_fixes_an_address_requirement_by_searching_and_picking(
         page.url.removesuffix("/") + "/requirements/"
     ]
 
-    current = page.locator(f"#fix-{summary.requirement_id} .requirement-facts .record").first
-    expect(current).to_have_text(address_label(address))
+    expect(current_record(page, summary)).to_have_text(address_label(address))
     expect(page.locator("#numbers")).to_contain_text(address_label(address))
 
 
@@ -92,7 +96,7 @@ def test_manager_uploads_a_pdf_and_sees_it_on_the_order_after_the_refresh(
     send_and_refresh(page, "uploading “electricity-bill.pdf”")
 
     document = Document.objects.get(filename="electricity-bill.pdf")
-    current = page.locator(f"#fix-{summary.requirement_id} .requirement-facts .record").first
+    current = current_record(page, summary)
     expect(current).to_contain_text("electricity-bill.pdf")
     expect(current.locator(".badge")).to_have_text(document.status)
     expect(current.get_by_role("link", name="Download")).to_have_attribute(

@@ -206,16 +206,20 @@ def test_every_client_request_matches_the_spec(openapi, box):
         ("GET", "number_order_phone_numbers"),
         ("GET", "phone_numbers_regulatory_requirements"),
     }
-    origin = box.url.removesuffix("/v2")
     for recorded in sent:
-        request = requests.Request(
-            recorded.method,
-            origin + recorded.path,
-            params=recorded.query,
-            json=copy.deepcopy(recorded.body),
-            headers={k: v for k, v in recorded.headers.items() if k != "content-length"},
-        )
-        openapi.validate_request(RequestsOpenAPIRequest(request))
+        _validate_recorded(openapi, box, recorded)
+
+
+def _validate_recorded(spec, box, recorded) -> None:
+    """Checks a request the sandbox recorded against `spec`, as it was sent."""
+    request = requests.Request(
+        recorded.method,
+        box.url.removesuffix("/v2") + recorded.path,
+        params=recorded.query,
+        json=copy.deepcopy(recorded.body),
+        headers={k: v for k, v in recorded.headers.items() if k != "content-length"},
+    )
+    spec.validate_request(RequestsOpenAPIRequest(request))
 
 
 # -- the regulatory endpoints (regulatory.openapi.yml) ---------------------------------------------
@@ -347,7 +351,6 @@ def test_the_client_s_address_and_document_requests_match_the_spec(regulatory, b
         ("GET", "documents"),
         ("POST", "documents"),
     }
-    origin = box.url.removesuffix("/v2")
     for recorded in sent:
         nested = any(name.count("[") > 1 for name in recorded.query)
         if recorded.method == "POST" and recorded.path.endswith("/documents"):
@@ -362,14 +365,7 @@ def test_the_client_s_address_and_document_requests_match_the_spec(regulatory, b
                 "filter[customer_reference][eq]",
             }
             continue
-        request = requests.Request(
-            recorded.method,
-            origin + recorded.path,
-            params=recorded.query,
-            json=copy.deepcopy(recorded.body),
-            headers={k: v for k, v in recorded.headers.items() if k != "content-length"},
-        )
-        regulatory.validate_request(RequestsOpenAPIRequest(request))
+        _validate_recorded(regulatory, box, recorded)
 
 
 # -- requirement groups ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from orders.models import Address, AuditEntry, AuditOutcome
 from orders.services.audit import (
     audit_complete,
     audit_completed,
-    audit_outcome,
+    audit_failed,
     audit_write,
     error_sources,
     sent_request,
@@ -105,9 +105,7 @@ def address_create(
             with transaction.atomic():
                 address = address_store(data=data)
         except TelnyxError as error:
-            unknown = error.outcome_unknown or error.kind == "malformed"
-            outcome = AuditOutcome.UNKNOWN if unknown else audit_outcome(error)
-            audit_complete(entry, outcome=outcome, error=error)
+            unknown = audit_failed(entry, error)
             problems = _field_problems(error, sent)
             if unknown:
                 message = (

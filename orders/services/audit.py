@@ -102,6 +102,16 @@ def audit_outcome(error: TelnyxError) -> AuditOutcome:
     return AuditOutcome.FAILED
 
 
+def audit_failed(entry: AuditEntry, error: TelnyxError) -> bool:
+    """Completes a pending entry with how its call to Telnyx failed; True when the call may
+    have been applied all the same (no answer after sending it, a 5xx, an unreadable answer)."""
+    unknown = error.outcome_unknown or error.kind == "malformed"
+    audit_complete(
+        entry, outcome=AuditOutcome.UNKNOWN if unknown else audit_outcome(error), error=error
+    )
+    return unknown
+
+
 def sent_request(method: str, path: str, body: dict | None = None) -> dict:
     """What was sent, for the audit: the request line and body (the key is in a header)."""
     return {"method": method, "path": path, **({"body": body} if body is not None else {})}

@@ -12,7 +12,7 @@ from orders.services import actions
 from orders.services.audit import (
     audit_complete,
     audit_completed,
-    audit_outcome,
+    audit_failed,
     audit_write,
     error_sources,
     sent_request,
@@ -109,9 +109,7 @@ def _upload_one(
             )
             document = document_store(data=data)
         except TelnyxError as error:
-            unknown = error.outcome_unknown or error.kind == "malformed"
-            outcome = AuditOutcome.UNKNOWN if unknown else audit_outcome(error)
-            audit_complete(entry, outcome=outcome, error=error)
+            unknown = audit_failed(entry, error)
             refusals = [text for _, text in error_sources(error) if text]
             if refusals and not error.retryable:
                 message = "Telnyx refused the file, so the order was not changed."
