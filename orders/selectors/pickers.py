@@ -1,6 +1,7 @@
 """What the requirements form's address and document pickers show: each requirement's current
 and chosen values as people read them, and the cached records matching what was searched."""
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -64,11 +65,6 @@ def requirement_scope(*, detail: OrderDetail, summary: RequirementSummary) -> Ad
     )
 
 
-def _address_options(values: list[str]) -> list[Option]:
-    labels = address_labels(values)
-    return [Option(value, labels.get(value, f"Address {value} (not cached)")) for value in values]
-
-
 def _document_option(value: str, document) -> Option:
     if document is None:
         return Option(value, "A document not cached", is_document=False)
@@ -81,35 +77,9 @@ def _document_option(value: str, document) -> Option:
     )
 
 
-def requirement_picker(
-    *,
-    detail: OrderDetail,
-    summary: RequirementSummary,
-    field_name: str,
-    search_text: str = "",
-    chosen: str = "",
-) -> Picker:
-    """The picker of an address or document requirement."""
-    chosen = chosen or summary.current_value
-    known_values = [value for value in dict.fromkeys([*summary.values, chosen]) if value]
-    picker = Picker(summary.requirement_id, summary.field_type, field_name, search_text, chosen)
-    if summary.field_type == FieldType.ADDRESS:
-        picker.scope = requirement_scope(detail=detail, summary=summary)
-        picker.known = _address_options(known_values)
-        picker.results = [
-            Option(address.pk, address_label(address))
-            for address in address_search(text=search_text, scope=picker.scope)
-            if address.pk not in known_values
-        ]
-    else:
-        documents = documents_by_id(known_values)
-        picker.known = [_document_option(value, documents.get(value)) for value in known_values]
-        picker.results = [
-            _document_option(str(document.pk), document)
-            for document in document_search(text=search_text)
-            if str(document.pk) not in known_values
-        ]
-    return picker
+def _chosen(summary: RequirementSummary, chosen: Mapping[UUID, str]) -> str:
+    """What the form holds for the requirement: the value picked, else Telnyx's."""
+    return chosen.get(summary.requirement_id, "") or summary.current_value
 
 
 def requirement_pickers(
@@ -120,18 +90,50 @@ def requirement_pickers(
     searches: Mapping[UUID, str],
     chosen: Mapping[UUID, str],
 ) -> dict[UUID, Picker]:
-    """A picker for each address and document requirement among `summaries`."""
-    return {
-        summary.requirement_id: requirement_picker(
-            detail=detail,
-            summary=summary,
-            field_name=field_names[summary.requirement_id],
-            search_text=searches.get(summary.requirement_id, ""),
-            chosen=chosen.get(summary.requirement_id, ""),
-        )
-        for summary in summaries
-        if summary.field_type in (FieldType.ADDRESS, FieldType.DOCUMENT)
+    """A picker for each address and document requirement among `summaries`: the records
+    their values name read at once, and one search for each different search."""
+    wanted = [s for s in summaries if s.field_type in (FieldType.ADDRESS, FieldType.DOCUMENT)]
+    # The requirement's current values and the one chosen, each once.
+    known = {
+        s.requirement_id: [v for v in dict.fromkeys([*s.values, _chosen(s, chosen)]) if v]
+        for s in wanted
     }
+    values = {value for values in known.values() for value in values}
+    labels = address_labels(values)
+    documents = documents_by_id(values)
+    find_addresses = functools.cache(lambda text, scope: address_search(text=text, scope=scope))
+    find_documents = functools.cache(lambda text: document_search(text=text))
+    pickers = {}
+    for summary in wanted:
+        values = known[summary.requirement_id]
+        text = searches.get(summary.requirement_id, "")
+        picker = Picker(
+            summary.requirement_id,
+            summary.field_type,
+            field_names[summary.requirement_id],
+            text,
+            _chosen(summary, chosen),
+        )
+        if summary.field_type == FieldType.ADDRESS:
+            picker.scope = requirement_scope(detail=detail, summary=summary)
+            picker.known = [
+                Option(value, labels.get(value, f"Address {value} (not cached)"))
+                for value in values
+            ]
+            picker.results = [
+                Option(address.pk, address_label(address))
+                for address in find_addresses(text, picker.scope)
+                if address.pk not in values
+            ]
+        else:
+            picker.known = [_document_option(value, documents.get(value)) for value in values]
+            picker.results = [
+                _document_option(str(document.pk), document)
+                for document in find_documents(text)
+                if str(document.pk) not in values
+            ]
+        pickers[summary.requirement_id] = picker
+    return pickers
 
 
 @dataclass(frozen=True)
