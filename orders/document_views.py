@@ -31,7 +31,9 @@ def document_download(request: HttpRequest, document_id: UUID) -> HttpResponse:
             back = "home"
         return redirect(back)
     response = StreamingHttpResponse(file.chunks, content_type=file.content_type)
-    response["Content-Disposition"] = content_disposition_header(True, file.filename)
+    # The name people saw on the page; Telnyx's, as any of its text, may hold line breaks.
+    name = "".join(c for c in document.filename if c.isprintable()) or f"{document.pk}"
+    response["Content-Disposition"] = content_disposition_header(True, name)
     response["X-Content-Type-Options"] = "nosniff"
     if file.length is not None:
         response["Content-Length"] = str(file.length)

@@ -10,7 +10,7 @@ from orders.models import Address, AuditEntry, AuditOutcome, RequirementValue
 from orders.requirement_forms import requirement_field_name, search_field_name
 from orders.selectors.addresses import address_label
 from orders.services.addresses import addresses_sync
-from tests.helpers import HTMX, fieldset, form_data, patches, pending_requirement
+from tests.helpers import FAKE_TELNYX, HTMX, fieldset, form_data, patches, pending_requirement
 
 LOCAL_ADDRESS = "Address within the number's locality"
 
@@ -297,3 +297,18 @@ def test_creating_an_address_needs_the_csrf_token(synced, manager_user):
 
     assert response.status_code == 403
     assert synced.requests == []
+
+
+def test_addresses_telnyx_sends_badly_are_cut_to_fit_or_left_out(mocked_telnyx, db):
+    good = {"id": "1293384261075731499", "business_name": "Acme\x00 AG" + "x" * 400, "locality": 7}
+    listing = {
+        "data": [good, {"id": "not-a-number"}, {"id": "١٢٣"}, {"business_name": "no id"}],
+        "meta": {"total_pages": 1},
+    }
+    mocked_telnyx.get(f"{FAKE_TELNYX}/addresses", json=listing)
+
+    assert addresses_sync() == 1
+
+    cached = Address.objects.get()
+    assert cached.business_name == ("Acme AG" + "x" * 400)[:255]
+    assert cached.locality == "7" and cached.created_at is None

@@ -13,7 +13,16 @@ from orders.models import AuditEntry, AuditOutcome, Document
 from orders.requirement_forms import requirement_field_name, search_field_name, upload_field_name
 from orders.services.documents import documents_sync
 from orders.uploads import MAX_UPLOAD_BYTES, checked_upload
-from tests.helpers import EICAR, HTMX, PDF, fieldset, form_data, patches, pending_requirement
+from tests.helpers import (
+    EICAR,
+    FAKE_TELNYX,
+    HTMX,
+    PDF,
+    fieldset,
+    form_data,
+    patches,
+    pending_requirement,
+)
 
 PROOF = "Proof of address"
 
@@ -271,3 +280,35 @@ def test_an_infected_upload_is_denied_by_telnyx_later_and_shown_so(synced, manag
 
     document = Document.objects.get(filename="bill.txt")
     assert (document.status, document.av_scan_status) == ("denied", "infected")
+
+
+def test_documents_telnyx_sends_badly_are_cut_to_fit_or_left_out(mocked_telnyx, db):
+    good = {
+        "id": "5680bc30-43a5-4ccf-813d-622b2dd72cea",
+        "filename": "scan\x00.pdf",
+        "size": {"amount": "huge"},
+        "status": ["verified"],
+        "created_at": "2026-02-30T10:00:00Z",
+    }
+    listing = {"data": [good, {"id": "1293384261075731499"}, {}], "meta": {"total_pages": 1}}
+    mocked_telnyx.get(f"{FAKE_TELNYX}/documents", json=listing)
+
+    assert documents_sync() == 1
+
+    cached = Document.objects.get()
+    assert (cached.filename, cached.size, cached.status, cached.created_at) == (
+        "scan.pdf",
+        None,
+        "['verified']",
+        None,
+    )
+
+
+def test_a_file_name_with_line_breaks_downloads_under_a_safe_name(synced, support_client):
+    document = Document.objects.filter(content_type="application/pdf").first()
+    Document.objects.filter(pk=document.pk).update(filename="bill\r\nX-Evil: 1.pdf")
+
+    response = support_client.get(reverse("document_download", args=[document.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="billX-Evil: 1.pdf"'

@@ -191,5 +191,4 @@ def document_download(*, document: Document) -> Download:
             telnyx.close()
 
     download.chunks = chunks()
-    download.filename = download.filename or document.filename
     return download

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from email.message import Message
 
 from orders.telnyx.errors import TelnyxError
 from orders.telnyx.query import MAX_PAGE_SIZE, query
@@ -15,20 +14,12 @@ DOWNLOAD_CHUNK = 64 * 1024
 
 @dataclass
 class Download:
-    """A document's content on its way from Telnyx: iterate `chunks` once (that closes the
-    connection), or call `close` to give up."""
+    """A document's content on its way from Telnyx: iterate `chunks` once, or close it, which
+    closes the connection."""
 
-    filename: str
     content_type: str
     length: int | None
     chunks: Iterator[bytes]
-    close: Callable[[], None]
-
-
-def _filename(disposition: str) -> str:
-    message = Message()
-    message["content-disposition"] = disposition
-    return message.get_filename() or ""
 
 
 class DocumentCalls:
@@ -78,9 +69,7 @@ class DocumentCalls:
                 response.close()
 
         return Download(
-            filename=_filename(response.headers.get("content-disposition", "")),
             content_type=response.headers.get("content-type") or "application/octet-stream",
             length=length,
             chunks=chunks(),
-            close=response.close,
         )
