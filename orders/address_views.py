@@ -1,6 +1,7 @@
 """The requirements form's pickers: searching the cached addresses and documents for one
 requirement, and creating an address in place, which the picker then holds as its choice."""
 
+import logging
 from uuid import UUID
 
 from django.contrib import messages
@@ -17,8 +18,9 @@ from orders.regions import Region
 from orders.requirement_forms import RequirementsForm, requirement_field_name
 from orders.selectors import order_page
 from orders.selectors.pickers import Picker
-from orders.services.addresses import AddressRefused
+from orders.services.addresses import AddressRefused, addresses_fetch
 from orders.services.addresses import address_create as create
+from orders.telnyx import TelnyxError
 from orders.views import (
     CHANGE_REQUIREMENTS,
     FAILED,
@@ -28,6 +30,8 @@ from orders.views import (
     order_page_context,
     requirements_form,
 )
+
+logger = logging.getLogger(__name__)
 
 PICKER = "orders/includes/pickers.html#picker"
 PICKER_RESULTS = "orders/includes/pickers.html#picker-results"
@@ -50,8 +54,18 @@ def _picker(
 @permission_required(CHANGE_REQUIREMENTS, raise_exception=True)
 def requirement_picker(request: HttpRequest, order_id: UUID, requirement_id: UUID) -> HttpResponse:
     """The records matching the picker's search box: with HTMX its list of results, without it
-    the whole order page, the requirements form showing what was typed and the results."""
+    the whole order page, the requirements form showing what was typed and the results. An
+    address search the cache cannot answer is asked of Telnyx."""
     detail, picker, form = _picker(order_id, requirement_id, shown=request.GET)
+    if picker.scope is not None and not picker.results and picker.search_text:
+        # Not cached: perhaps made at Telnyx since the last sync.
+        try:
+            found = addresses_fetch(text=picker.search_text)
+        except TelnyxError as error:
+            logger.info("picker: asking Telnyx for addresses failed: %s", error)
+            found = 0
+        if found:
+            detail, picker, form = _picker(order_id, requirement_id, shown=request.GET)
     if request.htmx:
         response = render(request, PICKER_RESULTS, {"picker": picker, "detail": detail})
         patch_vary_headers(response, ["HX-Request"])

@@ -312,3 +312,35 @@ def test_addresses_telnyx_sends_badly_are_cut_to_fit_or_left_out(mocked_telnyx, 
     cached = Address.objects.get()
     assert cached.business_name == ("Acme AG" + "x" * 400)[:255]
     assert cached.locality == "7" and cached.created_at is None
+
+
+def test_an_address_not_cached_yet_is_asked_of_telnyx_and_cached(synced, manager_client):
+    order, summary = local_address_requirement()
+    address = Address.objects.filter(country_code="GB", locality="Birmingham").first()
+    # Made at Telnyx since the last sync, as far as the cache knows.
+    Address.objects.filter(pk=address.pk).delete()
+
+    body = manager_client.get(
+        picker_url(order, summary),
+        {search_field_name(summary.requirement_id): address.street_address},
+        headers=HTMX,
+    ).content.decode()
+
+    assert address_label(address) in body
+    assert Address.objects.filter(pk=address.pk).exists()
+    asked = [r.query for r in synced.requests if r.path == "/v2/addresses"]
+    assert {"filter[street_address][contains]": address.street_address}.items() <= asked[0].items()
+
+
+def test_when_telnyx_cannot_help_the_search_says_nothing_matches(synced, manager_client):
+    order, summary = local_address_requirement()
+    synced.faults.error_rate = 1.0
+
+    response = manager_client.get(
+        picker_url(order, summary),
+        {search_field_name(summary.requirement_id): "no such street"},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert "Nothing cached matches “no such street”" in response.content.decode()

@@ -1,5 +1,6 @@
 """The cache of the account's addresses: refreshed from Telnyx, and created there by managers."""
 
+import itertools
 from datetime import timedelta
 from uuid import UUID
 
@@ -21,6 +22,8 @@ from orders.services.records import record_fields, records_refresh
 from orders.services.telnyx_data import as_text, malformed
 from orders.telnyx import TelnyxClient, TelnyxError
 
+# What a picker's search asks Telnyx for at most: one page.
+PICKER_PAGE = 20
 # Addresses change rarely: a sync walks them again only once this old.
 ADDRESSES_MAX_AGE = timedelta(hours=1)
 # The text fields of Address that Telnyx's JSON has under the same names.
@@ -60,6 +63,28 @@ def addresses_sync(*, client: TelnyxClient | None = None, force: bool = False) -
         return None
     with client_scope(client) as telnyx:
         return records_refresh(listed=telnyx.list_addresses(), store=address_store, model=Address)
+
+
+def addresses_fetch(*, text: str, client: TelnyxClient | None = None) -> int:
+    """Asks Telnyx for the addresses whose street holds `text` (3 characters or more, as Telnyx
+    requires) or whose customer reference is `text`, and caches them: a picker's search that
+    the cache cannot answer, say for an address made elsewhere since the last sync. Returns how
+    many were found; raises TelnyxError."""
+    if len(text.strip()) < 3:
+        return 0
+    found = 0
+    with client_scope(client, interactive=True) as telnyx:
+        for listed in (
+            telnyx.list_addresses(street_address_contains=text.strip(), page_size=PICKER_PAGE),
+            telnyx.list_addresses(customer_reference=text.strip(), page_size=PICKER_PAGE),
+        ):
+            for data in itertools.islice(listed, PICKER_PAGE):
+                try:
+                    address_store(data=data)
+                except TelnyxError:
+                    continue
+                found += 1
+    return found
 
 
 class AddressRefused(Exception):
