@@ -112,6 +112,7 @@ def test_an_upload_is_sent_with_the_order_update_in_one_action(synced, manager_c
 
     [document] = uploaded(synced)
     assert synced.files[document["id"]] == PDF
+    assert document["customer_reference"] == order.customer_reference
     assert [r.body["regulatory_requirements"] for r in patches(synced)] == [
         [{"requirement_id": str(summary.requirement_id), "field_value": document["id"]}]
     ]

@@ -98,6 +98,7 @@ def _upload_one(
                 "content_type": upload.content_type,
                 "size": len(upload.content),
                 "sha256": hashlib.sha256(upload.content).hexdigest(),
+                "customer_reference": order.customer_reference,
                 "for_requirement": str(requirement_id),
             },
         ),
@@ -105,7 +106,11 @@ def _upload_one(
     with audit_completed(entry):
         try:
             data = telnyx.upload_document(
-                filename=upload.filename, content=upload.content, content_type=upload.content_type
+                filename=upload.filename,
+                content=upload.content,
+                content_type=upload.content_type,
+                # Found again by the order's reference, in the picker and at Telnyx.
+                customer_reference=order.customer_reference,
             )
             document = document_store(data=data)
         except TelnyxError as error:
