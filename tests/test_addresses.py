@@ -10,7 +10,15 @@ from orders.models import Address, AuditEntry, AuditOutcome, RequirementValue
 from orders.requirement_forms import requirement_field_name, search_field_name
 from orders.selectors.addresses import address_label
 from orders.services.addresses import addresses_sync
-from tests.helpers import FAKE_TELNYX, HTMX, fieldset, form_data, patches, pending_requirement
+from tests.helpers import (
+    FAKE_TELNYX,
+    HTMX,
+    fieldset,
+    form_data,
+    html_section,
+    patches,
+    pending_requirement,
+)
 
 LOCAL_ADDRESS = "Address within the number's locality"
 
@@ -208,6 +216,10 @@ def test_a_new_address_is_created_cached_audited_and_chosen(synced, manager_clie
         order.pk,
     )
     assert entry.sent["body"]["street_address"] == "12 Bennetts Hill"
+    history = html_section(
+        manager_client.get(reverse("order_detail", args=[order.pk])).content.decode(), "history"
+    )
+    assert "Create an address: Keller Treuhand Ltd, 12 Bennetts Hill, Birmingham" in history
     assert patches(synced) == []  # chosen, not yet sent
 
 

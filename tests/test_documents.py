@@ -20,6 +20,7 @@ from tests.helpers import (
     PDF,
     fieldset,
     form_data,
+    html_section,
     patches,
     pending_requirement,
 )
@@ -118,6 +119,7 @@ def test_an_upload_is_sent_with_the_order_update_in_one_action(synced, manager_c
     ]
     body = response.content.decode()
     assert "uploading “bill.pdf”" in body
+    assert "Upload a document: bill.pdf" in html_section(body, "history")
     assert re.search(rf'value="{document["id"]}" checked', fieldset(body, summary))
     actions = AuditEntry.objects.order_by("id").values_list("action", "outcome")
     assert list(actions) == [
