@@ -315,3 +315,18 @@ def test_a_file_name_with_line_breaks_downloads_under_a_safe_name(synced, suppor
 
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="billX-Evil: 1.pdf"'
+
+
+def test_a_document_id_must_be_a_uuid_not_an_address_s_number(synced, manager_client):
+    order, summary = pending_requirement(PROOF)
+    name = requirement_field_name(summary.requirement_id)
+
+    response = manager_client.post(
+        update_url(order), form_data(order, **{name: "1293384261075731499"})
+    )
+
+    assert response.status_code == 422
+    assert "Choose a document record: its id is a UUID." in fieldset(
+        response.content.decode(), summary
+    )
+    assert synced.requests == []
