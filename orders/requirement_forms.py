@@ -223,12 +223,15 @@ class RequirementsForm(forms.Form):
                 summary,
                 self[requirement_field_name(summary.requirement_id)],
                 self.pickers.get(summary.requirement_id),
-                self[name]
-                if (name := upload_field_name(summary.requirement_id)) in self.fields
-                else None,
+                self.upload_field(summary.requirement_id),
             )
             for summary in self.requirements
         ]
+
+    def upload_field(self, requirement_id: UUID) -> forms.BoundField | None:
+        """The file input of a document requirement; None for the other types."""
+        name = upload_field_name(requirement_id)
+        return self[name] if name in self.fields else None
 
     def clean(self) -> dict:
         cleaned = super().clean()
