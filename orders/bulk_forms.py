@@ -5,8 +5,9 @@ from uuid import UUID
 from django import forms
 from django.core.exceptions import ValidationError
 
-from orders.forms import NUMBER_TYPES, requirement_input, telnyx_text
+from orders.forms import NUMBER_TYPES
 from orders.models import RequirementDefinition
+from orders.requirement_forms import requirement_input, telnyx_text
 
 
 class BulkFixGroupForm(forms.Form):

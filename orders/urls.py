@@ -1,8 +1,10 @@
 from django.urls import path
 
 from orders import (
+    address_views,
     bulk_views,
     comment_views,
+    document_views,
     group_views,
     preference_views,
     queue_views,
@@ -17,6 +19,21 @@ urlpatterns = [
         "orders/<uuid:order_id>/requirements/",
         views.order_update,
         name="order_update",
+    ),
+    path(
+        "orders/<uuid:order_id>/requirements/<uuid:requirement_id>/picker/",
+        address_views.requirement_picker,
+        name="requirement_picker",
+    ),
+    path(
+        "orders/<uuid:order_id>/requirements/<uuid:requirement_id>/address/",
+        address_views.address_create,
+        name="address_create",
+    ),
+    path(
+        "documents/<uuid:document_id>/download/",
+        document_views.document_download,
+        name="document_download",
     ),
     path("orders/<uuid:order_id>/refresh/", views.order_refresh, name="order_refresh"),
     path("sub-orders/<uuid:sub_order_id>/cancel/", views.sub_order_cancel, name="sub_order_cancel"),

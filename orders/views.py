@@ -1,4 +1,5 @@
 from collections.abc import Sequence
+from functools import partial
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -11,15 +12,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
+from django.utils.datastructures import MultiValueDict
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from orders.forms import CancelSubOrderForm, ChangesForm, OrderFilterForm, RequirementsForm
+from orders.forms import AddressForm, CancelSubOrderForm, ChangesForm, OrderFilterForm
 from orders.list_columns import LIST_FIELDS
 from orders.models import Order, Status, SubOrder
 from orders.number_filters import NumberFilterForm
 from orders.regions import ACTION_REGIONS, LIVE_REGIONS, Region
+from orders.requirement_forms import (
+    RequirementsForm,
+    requirement_field_name,
+    search_field_name,
+)
 from orders.selectors import order_list as order_list_selectors
 from orders.selectors import order_page
 from orders.selectors.bulk_fixes import recent_bulk_fixes
@@ -28,8 +35,9 @@ from orders.selectors.freshness import orders_change_token, orders_changed_since
 from orders.selectors.history import order_history
 from orders.selectors.home import home_summary
 from orders.selectors.number_groups import number_groups
+from orders.selectors.pickers import Picker, requirement_pickers, value_labels
 from orders.selectors.requirement_groups import group_offers
-from orders.services import actions
+from orders.services import actions, documents
 
 VIEW_ORDERS = "orders.view_order"
 PAGE_SIZE = 50
@@ -143,14 +151,59 @@ ORDER_PAGE = Region.ORDER_PANEL.template
 FAILED = 422
 
 
-def _requirements_form(
-    detail: order_page.OrderDetail, threads: list[Thread], data: dict | None = None
+def requirements_form(
+    detail: order_page.OrderDetail,
+    data: QueryDict | None = None,
+    files: MultiValueDict | None = None,
+    *,
+    shown: QueryDict | None = None,
+    address_forms: dict[UUID, AddressForm] | None = None,
+    threads: list[Thread] | None = None,
 ) -> RequirementsForm:
+    """The order's requirements form, bound to `data` and `files` when posted, with a picker for
+    each address and document requirement. `shown`: what to show instead of the cached values,
+    search boxes included (a search, or a new address, made without JavaScript). A declined
+    requirement shows Telnyx's latest reason, from `threads` (read here when not given)."""
     summaries = order_page.requirement_summaries(detail=detail)
-    return RequirementsForm(
+    shown = shown or QueryDict()
+    form = RequirementsForm(
         data,
-        requirements=with_decline_reasons(summaries=summaries, threads=threads),
+        files,
+        requirements=with_decline_reasons(
+            summaries=summaries,
+            threads=order_threads(detail=detail) if threads is None else threads,
+        ),
         customer_reference=detail.order.customer_reference,
+        initial={name: shown[name] for name in shown if name != "csrfmiddlewaretoken"},
+    )
+    pickers = requirement_pickers(
+        detail=detail,
+        summaries=summaries,
+        field_names={s.requirement_id: requirement_field_name(s.requirement_id) for s in summaries},
+        searches={
+            s.requirement_id: shown.get(search_field_name(s.requirement_id), "") for s in summaries
+        },
+        chosen={
+            s.requirement_id: str(form[requirement_field_name(s.requirement_id)].value() or "")
+            for s in summaries
+        },
+    )
+    for requirement_id, picker in pickers.items():
+        if picker.scope is not None:
+            picker.address_form = (address_forms or {}).get(requirement_id) or new_address_form(
+                picker
+            )
+    form.pickers = pickers
+    return form
+
+
+def new_address_form(picker: Picker, data: QueryDict | None = None) -> AddressForm:
+    """The picker's "New address" form, its place filled in from the requirement's numbers."""
+    scope = picker.scope
+    return AddressForm(
+        data,
+        prefix=f"address-{picker.key}",
+        initial={"country_code": scope.country_code, "locality": scope.locality} if scope else {},
     )
 
 
@@ -174,9 +227,10 @@ def order_page_context(request: HttpRequest, detail: order_page.OrderDetail, **e
         "number_groups": number_groups(detail=detail, numbers_filter=numbers_form.numbers_filter()),
         "threads": threads,
         "group_offers": group_offers(detail=detail),
+        "value_labels": value_labels(detail=detail),
     }
     if "requirements_form" not in extra and request.user.has_perm(CHANGE_REQUIREMENTS):
-        context["requirements_form"] = _requirements_form(detail, threads)
+        context["requirements_form"] = requirements_form(detail, threads=threads)
     return context | extra
 
 
@@ -231,15 +285,30 @@ def _what_was_sent(customer_reference: str | None, changes: dict) -> str:
 @require_POST
 @permission_required(CHANGE_REQUIREMENTS, raise_exception=True)
 def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
+    """Sends the requirements form's changes; files chosen for document requirements are
+    uploaded first, in the same action (documents.document_upload_and_fix)."""
     detail = detail_or_404(order_id)
-    form = _requirements_form(detail, order_threads(detail=detail), request.POST)
+    form = requirements_form(detail, request.POST, request.FILES)
     failure = None
     if form.is_valid():
         reference, changes = form.customer_reference_change(), form.requirement_changes()
+        uploads = form.uploads()
+        update = actions.order_update
+        if uploads:
+            update = partial(documents.document_upload_and_fix, uploads=uploads)
         try:
-            done = actions.order_update(
+            done = update(
                 order=detail.order, user=request.user, customer_reference=reference, changes=changes
             )
+        except documents.UploadsNotLinked as failed:
+            # Shown with the uploaded documents chosen: the retry sends them, not the files.
+            data = request.POST.copy()
+            for requirement_id, document in failed.uploaded.items():
+                data[requirement_field_name(requirement_id)] = str(document.pk)
+            detail = detail_or_404(order_id)
+            form = requirements_form(detail, data)
+            form.add_upstream_errors(failed.problems)
+            failure = failed
         except actions.ActionFailed as failed:
             form.add_upstream_errors(failed.problems)
             failure = failed
@@ -247,7 +316,9 @@ def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
             # shows either.
             detail = detail_or_404(order_id)
         else:
-            message = f"Telnyx accepted {_what_was_sent(reference, changes)}."
+            sent = _what_was_sent(reference, {**changes, **uploads})
+            names = ", ".join(f"“{upload.filename}”" for upload in uploads.values())
+            message = f"Telnyx accepted {sent}" + (f", uploading {names}." if names else ".")
             return action_succeeded(request, order_id, message, done)
     context = order_page_context(
         request, detail, requirements_form=form, requirements_failure=failure

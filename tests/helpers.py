@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from urllib3.exceptions import NewConnectionError
 
-from orders.forms import requirement_field_name
 from orders.models import (
     AuditOutcome,
     Comment,
@@ -28,6 +27,7 @@ from orders.models import (
     RequirementGroup,
     SubOrder,
 )
+from orders.requirement_forms import requirement_field_name
 from orders.selectors.order_page import RequirementSummary, order_detail, requirement_summaries
 from sandbox import files
 
@@ -485,6 +485,14 @@ def sandbox_pending_requirement(box, field_type: str) -> tuple[dict, dict]:
                 if item["field_type"] == field_type and number["status"] == "pending":
                     return order, item
     pytest.fail(f"the sandbox has no pending order with a {field_type} requirement")
+
+
+def fieldset(body: str, summary) -> str:
+    return re.search(
+        rf'<fieldset class="requirement" id="fix-{summary.requirement_id}">.*?</fieldset>',
+        body,
+        re.DOTALL,
+    )[0]
 
 
 def patches(sandbox) -> list:

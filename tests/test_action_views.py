@@ -8,11 +8,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from orders.forms import requirement_field_name
 from orders.models import AuditEntry, AuditOutcome, RequirementDefinition, Status, SubOrder
+from orders.requirement_forms import requirement_field_name
 from tests.helpers import (
     HTMX,
     cached_sub_order,
+    fieldset,
     form_data,
     other_customer_type,
     patches,
@@ -29,14 +30,6 @@ def input_value(body: str, name: str) -> str | None:
     found = re.search(rf'<input[^>]*name="{name}"[^>]*>', body)
     value = found and re.search(r'value="([^"]*)"', found[0])
     return value[1] if value else None
-
-
-def fieldset(body: str, summary) -> str:
-    return re.search(
-        rf'<fieldset class="requirement" id="fix-{summary.requirement_id}">.*?</fieldset>',
-        body,
-        re.DOTALL,
-    )[0]
 
 
 # --- the order page -------------------------------------------------------------------------
@@ -69,8 +62,11 @@ def test_inputs_fit_the_field_types(synced, manager_client):
 
     date_input = re.search(r"<input[^>]*>", fieldset(body, incorporation))[0]
     assert 'type="date"' in date_input
+    # Addresses are picked from a search, not typed as ids.
     address = requirement(order, "Address within the number's locality")
-    assert 'placeholder="1293384261075731499"' in fieldset(body, address)
+    part = fieldset(body, address)
+    assert f'name="search_{address.requirement_id.hex}"' in part
+    assert re.search(rf'type="radio" name="{requirement_field_name(address.requirement_id)}"', part)
 
 
 def test_cancel_is_offered_for_pending_sub_orders_only(synced, manager_client):
@@ -156,9 +152,9 @@ def test_value_refused_locally_is_not_sent_and_stays_in_the_form(synced, manager
     assert response.status_code == 422
     part = fieldset(body, address)
     assert part.count('<ul class="errorlist"') == 1
-    assert "Enter the id of an address record (digits only)." in part
-    assert input_value(part, name) == typed
-    assert 'aria-invalid="true"' in part
+    assert "Choose an address record: its id is a number." in part
+    # Shown as the (unknown) choice it was, still chosen.
+    assert re.search(rf'name="{name}" value="{typed}" checked aria-invalid="true"', part)
     assert synced.requests == []
     assert not AuditEntry.objects.exists()
 

@@ -4,7 +4,7 @@ violation. Focus after a swap goes where a keyboard or screen-reader user expect
 import pytest
 from playwright.sync_api import Page, expect
 
-from orders.forms import requirement_field_name
+from orders.requirement_forms import requirement_field_name
 from tests.helpers import axe_violations, login, pending_requirement
 
 pytestmark = pytest.mark.browser

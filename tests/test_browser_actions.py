@@ -4,8 +4,8 @@ swaps, messages, field errors, and what support staff see."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from orders.forms import requirement_field_name
 from orders.models import RequirementDefinition, Status, SubOrder
+from orders.requirement_forms import requirement_field_name
 from tests.helpers import (
     assert_not_reloaded,
     login,

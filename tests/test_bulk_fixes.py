@@ -370,5 +370,5 @@ def test_an_address_requirement_takes_an_address_id(telnyx_settings, sandbox, ma
     response = manager_client.post(url, {"orders": waiting.order_ids, "value": "Main Street 1"})
 
     assert response.status_code == 422
-    assert "Enter the id of an address record" in response.content.decode()
+    assert "Choose an address record: its id is a number." in response.content.decode()
     assert not BulkFix.objects.exists()

@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.forms import RequirementsForm, requirement_field_name
 from orders.models import RequirementDefinition
+from orders.requirement_forms import RequirementsForm, requirement_field_name
 from orders.selectors.order_page import RequirementSummary
 
 REFERENCE = "REF-1"
@@ -152,7 +152,7 @@ def test_impossible_date_is_shown_as_telnyx_holds_it_with_a_note(current, shape)
 
     form = RequirementsForm(requirements=[summary], customer_reference=REFERENCE)
 
-    [(_, field)] = form.requirement_fields
+    [(_, field, _, _)] = form.requirement_fields
     html = str(field)
     assert f'value="{current}"' in html
     assert 'type="text"' in html

@@ -37,6 +37,19 @@ def history_source_register(source: HistorySource) -> None:
         _sources.append(source)
 
 
+def _subject(entry: AuditEntry) -> str:
+    """What an upload or a new address was about: the file's name, the address."""
+    body = entry.sent.get("body") if isinstance(entry.sent, dict) else None
+    if not isinstance(body, dict):
+        return ""
+    if entry.action == AuditEntry.Action.DOCUMENT_UPLOAD:
+        return str(body.get("filename") or "")
+    if entry.action == AuditEntry.Action.ADDRESS_CREATE:
+        parts = (body.get(name) for name in ("business_name", "street_address", "locality"))
+        return ", ".join(str(part) for part in parts if part)
+    return ""
+
+
 def _audit_line(entry: AuditEntry) -> HistoryEntry:
     telnyx = " ".join(
         part
@@ -51,7 +64,7 @@ def _audit_line(entry: AuditEntry) -> HistoryEntry:
     return HistoryEntry(
         at=entry.created_at,
         who=entry.username,
-        what=entry.get_action_display(),
+        what=": ".join(part for part in (entry.get_action_display(), _subject(entry)) if part),
         outcome=entry.outcome,
         outcome_label=entry.get_outcome_display(),
         detail=" · ".join(part for part in (reason, telnyx) if part),

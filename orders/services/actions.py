@@ -2,8 +2,7 @@
 
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -17,6 +16,7 @@ from orders.locks import LockHeld, lease
 from orders.models import AuditEntry, AuditOutcome, Order, RequirementValue, Status, SubOrder
 from orders.services.audit import (
     audit_complete,
+    audit_completed,
     audit_outcome,
     audit_write,
     error_sources,
@@ -207,21 +207,6 @@ def write_failed(
         error=error,
         refreshed=refreshed,
     )
-
-
-@contextmanager
-def audit_completed(entry: AuditEntry) -> Iterator[None]:
-    """Makes sure a pending entry is completed even when something nobody foresaw breaks the
-    attempt: as failed, before the error goes on."""
-    try:
-        yield
-    except Exception:
-        if entry.outcome == AuditOutcome.PENDING:
-            logger.exception("audit entry %s: the attempt broke off", entry.pk)
-            audit_complete(
-                entry, outcome=AuditOutcome.FAILED, telnyx_detail="broke off on the dashboard"
-            )
-        raise
 
 
 def order_update(

@@ -1,6 +1,8 @@
 """The audit trail: one append-only entry for every attempt at an action on an order."""
 
+import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from http import HTTPStatus
 
@@ -8,6 +10,8 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from orders.models import AuditEntry, AuditOutcome
 from orders.telnyx import TelnyxError
+
+logger = logging.getLogger(__name__)
 
 
 def error_sources(error: TelnyxError) -> Iterator[tuple[str | None, str]]:
@@ -111,6 +115,31 @@ def audit_outcome(error: TelnyxError) -> AuditOutcome:
     return AuditOutcome.FAILED
 
 
+def audit_failed(entry: AuditEntry, error: TelnyxError) -> bool:
+    """Completes a pending entry with how its call to Telnyx failed; True when the call may
+    have been applied all the same (no answer after sending it, a 5xx, an unreadable answer)."""
+    unknown = error.outcome_unknown or error.kind == "malformed"
+    audit_complete(
+        entry, outcome=AuditOutcome.UNKNOWN if unknown else audit_outcome(error), error=error
+    )
+    return unknown
+
+
 def sent_request(method: str, path: str, body: dict | None = None) -> dict:
     """What was sent, for the audit: the request line and body (the key is in a header)."""
     return {"method": method, "path": path, **({"body": body} if body is not None else {})}
+
+
+@contextmanager
+def audit_completed(entry: AuditEntry) -> Iterator[None]:
+    """Makes sure a pending entry is completed even when something nobody foresaw breaks the
+    attempt: as failed, before the error goes on."""
+    try:
+        yield
+    except Exception:
+        if entry.outcome == AuditOutcome.PENDING:
+            logger.exception("audit entry %s: the attempt broke off", entry.pk)
+            audit_complete(
+                entry, outcome=AuditOutcome.FAILED, telnyx_detail="broke off on the dashboard"
+            )
+        raise

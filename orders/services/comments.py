@@ -14,8 +14,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from orders.models import AuditEntry, AuditOutcome, Comment, CommenterType, Order, Status, SubOrder
-from orders.services.actions import ActionDone, ActionFailed, audit_completed, failure_message
-from orders.services.audit import audit_complete, audit_outcome, audit_write, sent_request
+from orders.services.actions import ActionDone, ActionFailed, failure_message
+from orders.services.audit import (
+    audit_complete,
+    audit_completed,
+    audit_outcome,
+    audit_write,
+    sent_request,
+)
 from orders.services.fetch import client_scope
 from orders.services.telnyx_data import clean_text, malformed, parse_timestamp
 from orders.telnyx import TelnyxClient, TelnyxError

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from orders.models import AuditEntry, AuditOutcome, RequirementGroup, RequirementValue, SubOrder
 from orders.selectors.requirement_groups import GroupFit, group_fit
-from orders.services.actions import ActionDone, ActionFailed, audit_completed, write_failed
-from orders.services.audit import audit_complete, audit_write, sent_request
+from orders.services.actions import ActionDone, ActionFailed, write_failed
+from orders.services.audit import audit_complete, audit_completed, audit_write, sent_request
 from orders.services.fetch import client_scope
 from orders.services.refresh import order_reload
 from orders.services.telnyx_data import clean_text, malformed, parse_timestamp

@@ -17,8 +17,10 @@ from django.utils import timezone
 
 from orders.locks import lease
 from orders.models import Order, Status, SyncRun
+from orders.services.addresses import addresses_sync
 from orders.services.audit import audit_close_interrupted
 from orders.services.comments import comments_sync
+from orders.services.documents import documents_sync
 from orders.services.fetch import order_fetch
 from orders.services.requirement_groups import requirement_groups_sync
 from orders.services.store import (
@@ -241,18 +243,25 @@ class _Sync:
 
 
 def _paperwork_sync(run: SyncRun, *, order_id: str | None) -> None:
-    """After the orders: the requirement groups (one request; not for a single order) and the
-    comments on pending sub orders, whose threads Telnyx announces by no webhook. What fails is
-    added to the run's errors; the cache keeps what it held."""
+    """After the orders: on a full sync the requirement groups (one request), the addresses
+    (hourly) and the documents (their statuses move as Telnyx reviews them); then the comments
+    on pending sub orders, whose threads Telnyx announces by no webhook. What fails is logged
+    and added to the run's errors; the cache keeps what it held, and the next sync tries again."""
     problems = []
-    if order_id is None:
+    caches = (
+        ("requirement groups", requirement_groups_sync),
+        ("addresses", addresses_sync),
+        ("documents", documents_sync),
+    )
+    for name, refresh in caches if order_id is None else ():
         try:
-            groups = requirement_groups_sync()
+            seen = refresh()
         except (TelnyxError, DatabaseError) as error:
-            logger.warning("sync: requirement groups failed: %s", error)
-            problems.append(f"requirement groups: {error}")
+            logger.warning("sync: %s not refreshed: %s", name, error)
+            problems.append(f"{name}: {error}")
         else:
-            logger.info("sync: %d requirement groups", groups)
+            if seen is not None:
+                logger.info("sync: %d %s cached", seen, name)
     comments = comments_sync(order_id=order_id)
     logger.info(
         "sync: comments of %d pending sub orders fetched, %d failed, %d left for the next sync",

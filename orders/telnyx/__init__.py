@@ -19,17 +19,19 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError
 from urllib3.util import Timeout
 
-from orders.telnyx.comments import CommentsMixin
+from orders.telnyx.addresses import AddressCalls
+from orders.telnyx.comments import CommentCalls
+from orders.telnyx.documents import DocumentCalls
 from orders.telnyx.errors import TelnyxError
-from orders.telnyx.requirement_groups import RequirementGroupsMixin
+from orders.telnyx.query import MAX_PAGE_SIZE
+from orders.telnyx.query import query as _query
+from orders.telnyx.requirement_groups import RequirementGroupCalls
 
 logger = logging.getLogger("orders.telnyx")
 
 # Longest single wait between attempts, whatever Telnyx's rate-limit header asks for: a page
 # request must not hang a worker for a minute.
 MAX_DELAY = 10.0
-# Telnyx's largest page; fewer round trips for a full sync.
-MAX_PAGE_SIZE = 250
 # The most pages a listing may have: 2.5 million orders at the largest page size.
 MAX_PAGES = 10_000
 # Numbers per requirements request: keeps the query string well under common URL limits.
@@ -47,22 +49,7 @@ def _reached(exc: requests.RequestException) -> bool:
     return not isinstance(getattr(cause, "reason", cause), ConnectTimeoutError)
 
 
-def _query(params: dict[str, Any]) -> dict[str, str]:
-    """The query parameters that were given, with values spelled as Telnyx expects."""
-    query = {}
-    for name, value in params.items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            query[name] = "true" if value else "false"
-        elif isinstance(value, datetime):
-            query[name] = value.isoformat()
-        else:
-            query[name] = str(value)
-    return query
-
-
-class TelnyxClient(RequirementGroupsMixin, CommentsMixin):
+class TelnyxClient(AddressCalls, DocumentCalls, RequirementGroupCalls, CommentCalls):
     """Telnyx's number-order API over one session, shared by the sync's worker threads.
 
     Nothing changes the session after construction, which is what makes sharing it safe.
@@ -344,7 +331,7 @@ class TelnyxClient(RequirementGroupsMixin, CommentsMixin):
         return self._first_started + self.budget
 
     def _attempt(
-        self, method: str, path: str, *, deadline: float | None, **kwargs: Any
+        self, method: str, path: str, *, deadline: float | None, stream: bool = False, **kwargs: Any
     ) -> requests.Response:
         started = self.clock()
         timeout: float | Timeout = self.timeout
@@ -359,7 +346,9 @@ class TelnyxClient(RequirementGroupsMixin, CommentsMixin):
             # cost more CPU than the request itself (a sync makes thousands): the session's
             # headers are all a call to Telnyx needs.
             response = self.session.send(
-                self._prepare(method, path, **kwargs), timeout=timeout, **self.environment
+                self._prepare(method, path, **kwargs),
+                timeout=timeout,
+                **(self.environment | {"stream": stream}),
             )
         except requests.Timeout as exc:
             waited = self.clock() - started
@@ -383,12 +372,26 @@ class TelnyxClient(RequirementGroupsMixin, CommentsMixin):
         return response
 
     def _prepare(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        files: dict[str, tuple] | None = None,
+        data: dict[str, str] | None = None,
     ) -> requests.PreparedRequest:
+        """`files` and `data` make a multipart body (an upload); `json` a JSON one."""
         url = self.base_url + path
         if method != "GET" or json is not None:
             return requests.Request(
-                method, url, headers=self.session.headers, params=params, json=json
+                method,
+                url,
+                headers=self.session.headers,
+                params=params,
+                json=json,
+                files=files,
+                data=data,
             ).prepare()
         # A GET has no body, and its URL is our base, a path of ids and a query of plain values:
         # built here, it skips requests' generic URL parsing and requoting, header checks and

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from orders.telnyx.query import MAX_PAGE_SIZE
+
 if TYPE_CHECKING:
     from orders.telnyx import TelnyxClient
 
 SUB_NUMBER_ORDER = "sub_number_order"
-# Telnyx's largest page: a thread is a handful of comments, so one request.
-PAGE_SIZE = 250
 
 
-class CommentsMixin:
+class CommentCalls:
     """Mixed into TelnyxClient: uses its `_pages` and `_data`."""
 
     def list_comments(
@@ -23,7 +23,8 @@ class CommentsMixin:
             "filter[comment_record_type]": record_type,
             "filter[comment_record_id]": record_id,
         }
-        return list(self._pages("/comments", params, PAGE_SIZE))
+        # A thread is a handful of comments: the largest page makes it one request.
+        return list(self._pages("/comments", params, MAX_PAGE_SIZE))
 
     def create_comment(
         self: TelnyxClient, *, record_id: str, body: str, record_type: str = SUB_NUMBER_ORDER

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from orders.telnyx import TelnyxClient
 
 
-class RequirementGroupsMixin:
+class RequirementGroupCalls:
     """Mixed into TelnyxClient: uses its `_send`, `_json` and `_data`."""
 
     def list_requirement_groups(

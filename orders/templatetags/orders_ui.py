@@ -1,11 +1,12 @@
 import functools
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from html import escape
 
 from django import template
 from django.contrib.auth.models import AbstractBaseUser
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
@@ -17,6 +18,7 @@ from orders.regions import ACTION_REGIONS, LIVE_REGIONS, Region, selector_list
 from orders.selectors import freshness
 from orders.selectors.order_list import DEFAULT_SORT, SORTS
 from orders.selectors.order_page import NumberRow, RequirementRow
+from orders.selectors.pickers import ValueLabel
 
 register = template.Library()
 
@@ -126,8 +128,19 @@ _NO_REQUIREMENTS = '<td colspan="4" class="muted">No requirements.</td>'
 _ONLY_SHARED = '<td colspan="4" class="muted">Only the values the group shares, above.</td>'
 
 
-def _value(text: str) -> str:
-    return f'<span class="value">{escape(text)}</span>' if text else _AWAITING
+def _value(text: str, labels: Mapping[str, ValueLabel] | None = None) -> str:
+    """A requirement value; an address's or document's id as people read that record, with a
+    link to a document's file."""
+    if not text:
+        return _AWAITING
+    label = labels.get(text) if labels else None
+    if label is None:
+        return f'<span class="value">{escape(text)}</span>'
+    shown = f'<span class="value" title="{escape(text)}">{escape(label.text)}</span>'
+    if label.document_id:
+        url = reverse("document_download", args=[label.document_id])
+        shown += f' <a href="{escape(url)}" class="download">Download</a>'
+    return shown
 
 
 def _requirement_cells(row: RequirementRow) -> str:
@@ -144,15 +157,23 @@ def _requirement_cells(row: RequirementRow) -> str:
     return f"<td>{label}</td><td>{escape(row.field_type)}</td>"
 
 
-def _value_cells(row: RequirementRow, badge_of: Callable[[str], str]) -> str:
+def _value_cells(
+    row: RequirementRow, badge_of: Callable[[str], str], value_of: Callable[[str], str]
+) -> str:
     status = badge_of(row.status) if row.status else ""
-    return f"<td>{_value(row.field_value)}</td><td>{status}</td>"
+    return f"<td>{value_of(row.field_value)}</td><td>{status}</td>"
 
 
 @register.simple_tag
-def shared_values(rows: list[RequirementRow]) -> SafeString:
-    """The requirement values every number of a group holds alike, listed once."""
-    body = "".join(f"<tr>{_requirement_cells(row)}{_value_cells(row, badge)}</tr>" for row in rows)
+def shared_values(
+    rows: list[RequirementRow], labels: Mapping[str, ValueLabel] | None = None
+) -> SafeString:
+    """The requirement values every number of a group holds alike, listed once. `labels`: how
+    address and document values read (selectors.pickers.value_labels)."""
+    value_of = functools.partial(_value, labels=labels)
+    body = "".join(
+        f"<tr>{_requirement_cells(row)}{_value_cells(row, badge, value_of)}</tr>" for row in rows
+    )
     return mark_safe(  # every value in them went through escape()
         '<table class="table shared-values"><thead><tr><th scope="col">Requirement</th>'
         '<th scope="col">Type</th><th scope="col">Value</th><th scope="col">Status</th></tr>'
@@ -161,11 +182,17 @@ def shared_values(rows: list[RequirementRow]) -> SafeString:
 
 
 @register.simple_tag
-def number_table(numbers: list[NumberRow], shared: bool = False) -> SafeString:
+def number_table(
+    numbers: list[NumberRow],
+    shared: bool = False,
+    labels: Mapping[str, ValueLabel] | None = None,
+) -> SafeString:
     """A group of the order page's numbers: a <tbody> per number, whose cell spans the rows of
-    its requirement values. What rows repeat (a requirement's cells, a badge) is built once.
-    `shared`: the group's shared values are listed above, and left out of the numbers' rows."""
+    its requirement values. What rows repeat (a requirement's cells, a badge, a value) is built
+    once. `shared`: the group's shared values are listed above, and left out of the numbers'
+    rows. `labels`: how address and document values read (selectors.pickers.value_labels)."""
     badge_of = functools.cache(badge)
+    value_of = functools.cache(lambda text: _value(text, labels))
     cells: dict[tuple[uuid.UUID, str], str] = {}
     parts = [_NUMBERS_HEAD]
     for number in numbers:
@@ -181,7 +208,7 @@ def number_table(numbers: list[NumberRow], shared: bool = False) -> SafeString:
         for row in number.requirements:
             key = (row.requirement_id, row.field_type)
             cell = cells.get(key) or cells.setdefault(key, _requirement_cells(row))
-            rows.append(cell + _value_cells(row, badge_of))
+            rows.append(cell + _value_cells(row, badge_of, value_of))
         rows = rows or [_ONLY_SHARED if shared else _NO_REQUIREMENTS]
         span = f' rowspan="{len(rows)}"' if len(rows) > 1 else ""
         parts.append(
