@@ -77,6 +77,11 @@ class OrderFilterForm(forms.Form):
             self.add_error("created_to", "Must be on or after “Created from”.")
         return cleaned
 
+    def filters(self) -> dict:
+        """What validated, as order_list's keyword arguments, sort included (call is_valid()
+        first)."""
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+
 
 class CancelSubOrderForm(forms.Form):
     """Cancelling a pending sub order asks why: the answer goes into the audit trail."""

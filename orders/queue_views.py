@@ -1,11 +1,9 @@
 """The queue's pages: its groups, filtered and sorted, and the same queue as a CSV download."""
 
-from datetime import datetime, tzinfo
-
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from orders.exports import CsvColumn, csv_response
+from orders.exports import CsvColumn, csv_response, local_minutes
 from orders.models import RequirementDefinition
 from orders.queue_forms import QueueFilterForm
 from orders.regions import Region
@@ -49,20 +47,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render_htmx(request, Region.QUEUE_RESULTS, context)
 
 
-def _local(tz: tzinfo):
-    def minute(value: datetime | None) -> str:
-        return value.astimezone(tz).isoformat(timespec="minutes") if value else ""
-
-    return minute
-
-
 @can_browse
 def queue_export(request: HttpRequest) -> HttpResponse:
     """What the queue shows, filtered alike, a row per requirement value to give or fix."""
     form = _filter_form(request)
     labels = dict(RequirementDefinition.objects.values_list("id", "label"))
-    # The rows are read after the view returns: the viewer's time zone is taken now.
-    local = _local(timezone.get_current_timezone())
+    local = local_minutes(timezone.get_current_timezone())
     columns = [
         CsvColumn("deadline", lambda row: local(row.deadline)),
         CsvColumn("customer_reference", lambda row: row.customer_reference),

@@ -5,6 +5,7 @@ from orders import (
     bulk_views,
     comment_views,
     document_views,
+    export_views,
     group_views,
     preference_views,
     queue_views,
@@ -14,7 +15,13 @@ from orders import (
 urlpatterns = [
     path("", views.home, name="home"),
     path("orders/", views.order_list, name="order_list"),
+    path("orders/export/", export_views.order_list_export, name="order_list_export"),
     path("orders/<uuid:order_id>/", views.order_detail, name="order_detail"),
+    path(
+        "orders/<uuid:order_id>/export/",
+        export_views.order_numbers_export,
+        name="order_numbers_export",
+    ),
     path(
         "orders/<uuid:order_id>/requirements/",
         views.order_update,

@@ -79,8 +79,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET)
     # Invalid fields are reported next to the form and left out; the valid ones still apply.
     form.is_valid()
-    filters = {name: value for name, value in form.cleaned_data.items() if value not in (None, "")}
-    orders = order_list_selectors.order_list(fields=LIST_FIELDS, **filters)
+    orders = order_list_selectors.order_list(fields=LIST_FIELDS, **form.filters())
     paginator = Paginator(orders, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     page_range = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)

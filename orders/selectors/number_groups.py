@@ -5,6 +5,9 @@ import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.db.models import Exists, OuterRef, Q
+
+from orders.models import RequirementValue, ValueStatus
 from orders.selectors.order_page import NumberRow, OrderDetail, RequirementRow
 
 # A group longer than this starts collapsed (about two screens of numbers), unless filtered.
@@ -29,6 +32,16 @@ class RequirementState(StrEnum):
             return cls.APPROVED
         return cls.IN_REVIEW
 
+    def where(self) -> Q:
+        """of() in SQL: the requirement values in this state."""
+        if self is RequirementState.AWAITING:
+            return Q(field_value="")
+        reviewed = (ValueStatus.DECLINED, ValueStatus.APPROVED)
+        if self is RequirementState.IN_REVIEW:
+            return ~Q(field_value="") & ~Q(status__in=reviewed)
+        status = ValueStatus.DECLINED if self is RequirementState.DECLINED else ValueStatus.APPROVED
+        return ~Q(field_value="") & Q(status=status)
+
 
 @dataclass(frozen=True)
 class NumberFilter:
@@ -48,6 +61,18 @@ class NumberFilter:
         return self.requirement is None or any(
             RequirementState.of(row) == self.requirement for row in number.requirements
         )
+
+    def where(self) -> Q:
+        """keeps() in SQL: the phone numbers kept."""
+        kept = Q()
+        if self.digits:
+            kept &= Q(phone_number__contains=self.digits)
+        if self.status:
+            kept &= Q(status=self.status)
+        if self.requirement is not None:
+            in_state = RequirementValue.objects.filter(self.requirement.where())
+            kept &= Q(Exists(in_state.filter(phone_number=OuterRef("pk"))))
+        return kept
 
 
 @dataclass

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import OrderBy, RawSQL
 from django.utils import timezone
 
 from orders.deadlines import deadline_in
@@ -29,6 +29,22 @@ SORTS = {
     "-deadline": (F("deadline").desc(nulls_last=True), "-id"),
 }
 DEFAULT_SORT = "-created"
+
+
+def sort_terms(sort: str, *, via: str = "") -> tuple:
+    """The order_by terms of the list's `sort` (the default for an unknown one): on orders, or
+    on rows that reach them through `via` (the numbers' export: "order__")."""
+    terms = SORTS.get(sort, SORTS[DEFAULT_SORT])
+    return tuple(_through(term, via) for term in terms) if via else terms
+
+
+def _through(term: str | OrderBy, via: str) -> str | OrderBy:
+    if isinstance(term, str):
+        return f"-{via}{term[1:]}" if term.startswith("-") else f"{via}{term}"
+    moved = term.copy()
+    moved.set_source_expressions([F(via + term.expression.name)])
+    return moved
+
 
 # Trigram indexes need three characters; shorter runs of digits would match nearly everything.
 MIN_SEARCH_DIGITS = 3
@@ -208,5 +224,5 @@ def order_list(
             else order_ids.order_by().distinct()
         )
         orders = orders.filter(Exists(sub_orders.filter(order=OuterRef("pk"))))
-    rows = orders.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+    rows = orders.order_by(*sort_terms(sort))
     return OrderList(rows=rows, counted=counted, fields=fields)
