@@ -1,3 +1,5 @@
+"""The cache and the audit trail in the admin, read only (superusers' mirror of the data)."""
+
 from django.contrib import admin
 
 from orders.models import (

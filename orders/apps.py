@@ -1,3 +1,5 @@
+"""The orders app: the cache of Telnyx number orders and everything people do with it."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""What every page's header reads: how fresh the cache is."""
+
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject

@@ -1,3 +1,5 @@
+"""The dashboard's pages and actions."""
+
 from django.urls import path
 
 from orders import (

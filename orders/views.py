@@ -1,3 +1,6 @@
+"""The order list, the order page and its actions (fix requirements, cancel, refresh), the home
+page and the pages' polling endpoints: thin views over the selectors and services."""
+
 from collections.abc import Sequence
 from functools import partial
 from urllib.parse import urlsplit

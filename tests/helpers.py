@@ -371,15 +371,18 @@ def telnyx_order(order: Order, **changes) -> dict:
     numbers = order.phone_numbers.prefetch_related("requirements")
     return {
         "id": str(order.pk),
+        "record_type": "number_order",
         "status": order.status,
         "customer_reference": order.customer_reference,
         "phone_numbers_count": order.phone_numbers_count,
         "requirements_met": order.requirements_met,
         "created_at": order.created_at.isoformat(),
         "updated_at": (order.updated_at + timedelta(seconds=1)).isoformat(),
+        "sub_number_orders_ids": [str(sub.id) for sub in order.sub_orders.all()],
         "phone_numbers": [
             {
                 "id": str(number.telnyx_id),
+                "record_type": "number_order_phone_number",
                 "phone_number": number.phone_number,
                 "country_code": number.country_code,
                 "phone_number_type": number.phone_number_type,

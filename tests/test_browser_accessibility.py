@@ -15,7 +15,17 @@ def test_login_page_has_no_serious_violations(page: Page, transactional_db):
     assert axe_violations(page) == []
 
 
-@pytest.mark.parametrize("path", ["/", "/orders/", "/orders/?status=pending&sort=-numbers"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/orders/",
+        "/orders/?status=pending&sort=-numbers&deadline=overdue",
+        "/queue/",
+        "/queue/?declined_only=on&sort=-numbers",
+        "/settings/",
+    ],
+)
 def test_support_pages_have_no_serious_violations(page: Page, roles, synced, support_user, path):
     login(page, "support")
     page.goto(path)
@@ -34,6 +44,16 @@ def test_order_page_for_a_manager_has_no_serious_violations(
     page: Page, roles, synced, manager_user
 ):
     _manager_on_order_with(page, "Customer type")
+    assert axe_violations(page) == []
+
+
+def test_a_managers_bulk_fix_page_has_no_serious_violations(
+    page: Page, roles, synced, manager_user
+):
+    login(page, "manager")
+    page.goto("/queue/")
+    page.get_by_role("link", name="Fix all").first.click()
+    page.wait_for_url("**/bulk-fixes/new/**")
     assert axe_violations(page) == []
 
 

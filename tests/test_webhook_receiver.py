@@ -13,7 +13,7 @@ from django.test import Client
 from orders.models import Order
 from orders.services.store import SyncOutcome
 from orders.telnyx import TelnyxError
-from tests.helpers import WebhookSigner, run_tasks, webhook_event
+from tests.helpers import WebhookSigner, run_tasks, telnyx_order, webhook_event
 from webhooks.models import Outcome, WebhookEvent
 from webhooks.selectors import events_for_order
 
@@ -420,42 +420,7 @@ def test_admin_cannot_add_change_or_delete_events(admin_client, webhook_signer, 
 
 def payload_of(order: Order, *, updated_at: datetime, **fields) -> dict:
     """The order as a number_order.complete payload carries it: full numbers, requirements."""
-    numbers = order.phone_numbers.select_related("sub_order").prefetch_related("requirements")
-    return {
-        "id": str(order.id),
-        "record_type": "number_order",
-        "status": order.status,
-        "customer_reference": order.customer_reference,
-        "phone_numbers_count": order.phone_numbers_count,
-        "requirements_met": order.requirements_met,
-        "created_at": order.created_at.isoformat(),
-        "updated_at": updated_at.isoformat(),
-        "sub_number_orders_ids": [str(sub.id) for sub in order.sub_orders.all()],
-        "phone_numbers": [
-            {
-                "id": str(number.telnyx_id),
-                "record_type": "number_order_phone_number",
-                "phone_number": number.phone_number,
-                "country_code": number.country_code,
-                "phone_number_type": number.phone_number_type,
-                "sub_number_order_id": str(number.sub_order_id),
-                "status": number.status,
-                "requirements_met": number.requirements_met,
-                "requirements_status": number.requirements_status,
-                "regulatory_requirements": [
-                    {
-                        "requirement_id": str(value.requirement_id),
-                        "field_type": value.field_type,
-                        "field_value": value.field_value,
-                        "status": value.status,
-                    }
-                    for value in number.requirements.all()
-                ],
-            }
-            for number in numbers
-        ],
-        **fields,
-    }
+    return telnyx_order(order, updated_at=updated_at.isoformat(), **fields)
 
 
 def test_signed_payload_updates_the_cached_order(client, order_factory, webhook_signer):

@@ -9,7 +9,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,8 +22,7 @@ from orders.telnyx.addresses import AddressCalls
 from orders.telnyx.comments import CommentCalls
 from orders.telnyx.documents import DocumentCalls
 from orders.telnyx.errors import TelnyxError
-from orders.telnyx.query import MAX_PAGE_SIZE
-from orders.telnyx.query import query as _query
+from orders.telnyx.number_orders import NumberOrderCalls
 from orders.telnyx.requirement_groups import RequirementGroupCalls
 
 logger = logging.getLogger("orders.telnyx")
@@ -34,8 +32,6 @@ logger = logging.getLogger("orders.telnyx")
 MAX_DELAY = 10.0
 # The most pages a listing may have: 2.5 million orders at the largest page size.
 MAX_PAGES = 10_000
-# Numbers per requirements request: keeps the query string well under common URL limits.
-REQUIREMENTS_BATCH = 50
 # The least time worth starting another attempt with when a call has a budget.
 MIN_ATTEMPT = 0.1
 
@@ -49,7 +45,9 @@ def _reached(exc: requests.RequestException) -> bool:
     return not isinstance(getattr(cause, "reason", cause), ConnectTimeoutError)
 
 
-class TelnyxClient(AddressCalls, DocumentCalls, RequirementGroupCalls, CommentCalls):
+class TelnyxClient(
+    NumberOrderCalls, AddressCalls, DocumentCalls, RequirementGroupCalls, CommentCalls
+):
     """Telnyx's number-order API over one session, shared by the sync's worker threads.
 
     Nothing changes the session after construction, which is what makes sharing it safe.
@@ -108,105 +106,6 @@ class TelnyxClient(AddressCalls, DocumentCalls, RequirementGroupCalls, CommentCa
 
     def close(self) -> None:
         self.session.close()
-
-    # Number orders
-
-    def list_number_orders(
-        self,
-        *,
-        status: str | None = None,
-        created_after: datetime | str | None = None,
-        created_before: datetime | str | None = None,
-        customer_reference: str | None = None,
-        requirements_met: bool | None = None,
-        phone_numbers_count: int | None = None,
-        page_size: int = MAX_PAGE_SIZE,
-    ) -> Iterator[dict]:
-        params = _query(
-            {
-                "filter[status]": status,
-                "filter[created_at][gt]": created_after,
-                "filter[created_at][lt]": created_before,
-                "filter[customer_reference]": customer_reference,
-                "filter[requirements_met]": requirements_met,
-                "filter[phone_numbers_count]": phone_numbers_count,
-            }
-        )
-        # Items as Telnyx sent them, objects or not: one bad item is one failed order, and the
-        # caller goes on with the rest.
-        return self._pages("/number_orders", params, page_size, objects=False)
-
-    def get_number_order(self, order_id: str) -> dict:
-        return self._data("GET", f"/number_orders/{order_id}", dict)
-
-    def update_number_order(
-        self,
-        order_id: str,
-        *,
-        customer_reference: str | None = None,
-        regulatory_requirements: list[dict] | None = None,
-    ) -> dict:
-        # Only what the caller changes: an absent key leaves Telnyx's value alone.
-        body = {
-            key: value
-            for key, value in {
-                "customer_reference": customer_reference,
-                "regulatory_requirements": regulatory_requirements,
-            }.items()
-            if value is not None
-        }
-        return self._data("PATCH", f"/number_orders/{order_id}", dict, json=body)
-
-    # Sub number orders
-
-    def list_sub_number_orders(
-        self,
-        *,
-        order_id: str | None = None,
-        status: str | None = None,
-        country_code: str | None = None,
-        phone_number_type: str | None = None,
-    ) -> list[dict]:
-        params = _query(
-            {
-                "filter[order_request_id]": order_id,
-                "filter[status]": status,
-                "filter[country_code]": country_code,
-                "filter[phone_number_type]": phone_number_type,
-            }
-        )
-        return list(self._pages("/sub_number_orders", params, MAX_PAGE_SIZE))
-
-    def get_sub_number_order(
-        self, sub_order_id: str, *, include_phone_numbers: bool = False
-    ) -> dict:
-        params = _query({"filter[include_phone_numbers]": include_phone_numbers})
-        return self._data("GET", f"/sub_number_orders/{sub_order_id}", dict, params=params)
-
-    def cancel_sub_number_order(self, sub_order_id: str) -> dict:
-        return self._data("PATCH", f"/sub_number_orders/{sub_order_id}/cancel", dict)
-
-    # Phone numbers and their requirements
-
-    def list_number_order_phone_numbers(
-        self, *, country_code: str | None = None, page_size: int = MAX_PAGE_SIZE
-    ) -> Iterator[dict]:
-        params = _query({"filter[country_code]": country_code})
-        return self._pages("/number_order_phone_numbers", params, page_size)
-
-    def list_phone_number_requirements(self, phone_numbers: list[str]) -> list[dict]:
-        numbers = list(dict.fromkeys(phone_numbers))
-        found: list[dict] = []
-        for start in range(0, len(numbers), REQUIREMENTS_BATCH):
-            batch = ",".join(numbers[start : start + REQUIREMENTS_BATCH])
-            found.extend(
-                self._pages(
-                    "/phone_numbers_regulatory_requirements",
-                    {"filter[phone_number]": batch},
-                    MAX_PAGE_SIZE,
-                )
-            )
-        return found
 
     # Plumbing
 

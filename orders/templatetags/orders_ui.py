@@ -1,3 +1,6 @@
+"""The pages' template tags: region ids, list rows and number tables built in Python, badges,
+deadlines and values as people read them."""
+
 import functools
 import uuid
 from collections.abc import Callable, Iterable, Mapping

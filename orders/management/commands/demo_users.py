@@ -1,3 +1,5 @@
+"""`manage.py demo_users`: the demo's three users, in demo mode only."""
+
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError

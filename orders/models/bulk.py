@@ -1,7 +1,4 @@
-"""Bulk fixes: one value applied to many orders' requirement by a background job, order by order.
-
-Kept apart from models.py for size; models.py imports them, so they belong to the orders app.
-"""
+"""Bulk fixes: one value applied to many orders' requirement by a background job, order by order."""
 
 from django.db import models
 from django.db.models import Q
