@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from orders.models import (
     Comment,
     CommenterType,
     Order,
+    RequirementDefinition,
     RequirementGroup,
     SubOrder,
 )
@@ -421,6 +422,13 @@ def telnyx_sub_orders(order: Order, **changes) -> list[dict]:
         | changes
         for sub in order.sub_orders.all()
     ]
+
+
+def definition(label: str, field_type: str = "textual") -> RequirementDefinition:
+    """A cached requirement definition (for order_factory's `definitions`)."""
+    return RequirementDefinition.objects.create(
+        id=uuid.uuid4(), label=label, field_type=field_type, synced_at=datetime.now(UTC)
+    )
 
 
 def requirement(order: Order, label: str) -> RequirementSummary:

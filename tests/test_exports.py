@@ -24,7 +24,7 @@ from orders.models import (
     RequirementValue,
     UserPreference,
 )
-from tests.helpers import HTMX, page_html
+from tests.helpers import HTMX, definition, page_html
 
 LIST_EXPORT = reverse("order_list_export")
 HEADER = [
@@ -42,14 +42,8 @@ HEADER = [
 ]
 
 
-def _definition(label: str, field_type: str = "textual") -> RequirementDefinition:
-    return RequirementDefinition.objects.create(
-        id=uuid.uuid4(), label=label, field_type=field_type, synced_at=timezone.now()
-    )
-
-
-def _set(order: Order, definition: RequirementDefinition, value: str, status: str) -> None:
-    RequirementValue.objects.filter(phone_number__order=order, requirement_id=definition.id).update(
+def _set(order: Order, kind: RequirementDefinition, value: str, status: str) -> None:
+    RequirementValue.objects.filter(phone_number__order=order, requirement_id=kind.id).update(
         field_value=value, status=status
     )
 
@@ -67,9 +61,9 @@ def _csv(response) -> list[dict]:
 def catalog(order_factory):
     """Orders of two countries and types, in every state the filters tell apart, whose values
     are text, an address, a document, or missing."""
-    vat = _definition("VAT number")
-    address_kind = _definition("Business address", "address")
-    document_kind = _definition("Company register extract", "document")
+    vat = definition("VAT number")
+    address_kind = definition("Business address", "address")
+    document_kind = definition("Company register extract", "document")
     now = timezone.now()
     address = Address.objects.create(
         id="1293384261075731499",
@@ -272,7 +266,7 @@ def _queries(client, url: str) -> int:
 def test_queries_do_not_grow_with_the_rows(
     support_client, order_factory, django_assert_max_num_queries
 ):
-    vat, address = _definition("VAT number"), _definition("Business address", "address")
+    vat, address = definition("VAT number"), definition("Business address", "address")
     orders = [order_factory(numbers=2, definitions=[vat, address]) for _ in range(3)]
     numbers_url = reverse("order_numbers_export", args=[orders[0].pk])
     few, one = _queries(support_client, LIST_EXPORT), _queries(support_client, numbers_url)
@@ -287,7 +281,7 @@ def test_queries_do_not_grow_with_the_rows(
 
 
 def test_cells_a_spreadsheet_would_run_are_defused(support_client, order_factory):
-    vat = _definition("=cmd|' /C calc'!A0")
+    vat = definition("=cmd|' /C calc'!A0")
     order = order_factory(customer_reference="@SUM(1+1)", numbers=1, definitions=[vat])
     _set(order, vat, '=HYPERLINK("http://evil.example","x")', "declined")
 

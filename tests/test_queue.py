@@ -19,7 +19,6 @@ from orders.models import (
     CommenterType,
     Order,
     PhoneNumber,
-    RequirementDefinition,
     RequirementValue,
     Status,
     SubOrder,
@@ -34,13 +33,7 @@ from orders.selectors.queue import (
 )
 from orders.services.actions import sub_order_cancel
 from orders.services.telnyx_data import OrderBundle, order_rows
-from tests.helpers import cached_sub_order, page_html
-
-
-def _definition(label: str) -> RequirementDefinition:
-    return RequirementDefinition.objects.create(
-        id=uuid.uuid4(), label=label, field_type="textual", synced_at=timezone.now()
-    )
+from tests.helpers import cached_sub_order, definition, page_html
 
 
 def _set_deadline(order: Order, deadline) -> None:
@@ -61,7 +54,7 @@ def _groups(**filters) -> list:
 @pytest.fixture
 def varied(order_factory):
     """Orders in every state the queue must tell apart."""
-    vat, address = _definition("VAT number"), _definition("Address")
+    vat, address = definition("VAT number"), definition("Address")
     now = timezone.now()
     acme_1 = order_factory(customer_reference="ACME", numbers=3, definitions=[vat, address])
     acme_2 = order_factory(customer_reference="ACME", numbers=2, definitions=[vat])
