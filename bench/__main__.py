@@ -9,19 +9,26 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from bench.databases import (
+    Target,
+    answers,
+    pg_recreate,
+    pg_server,
+    server_version,
+    sqlite_remove,
+    with_name,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "bench"
-DEFAULT_PG_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -101,8 +108,8 @@ def _both(args: argparse.Namespace, argv: list[str]) -> int:
     if "both" in passed:
         passed.remove("both")
     databases = ["sqlite"]
-    server = _pg_server()
-    if _answers(server):
+    server = pg_server()
+    if answers(server):
         databases.append("postgres")
     else:
         print(f"== no PostgreSQL answers at {urlsplit(server).netloc}: SQLite only")
@@ -124,72 +131,18 @@ def _both(args: argparse.Namespace, argv: list[str]) -> int:
     return status
 
 
-def _pg_server() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith("postgres") else DEFAULT_PG_SERVER
-
-
-def _answers(url: str) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 2):
-            return True
-    except OSError:
-        return False
-
-
-def _with_name(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _pg_recreate(url: str, *, keep: bool) -> None:
-    """Creates the database named in `url` (dropping it first unless `keep`)."""
-    import psycopg
-    from psycopg import sql
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(_with_name(url, "postgres"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and keep:
-            return
-        if exists:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def _sqlite_remove(path: Path) -> None:
-    for leftover in path.parent.glob(path.name + "*"):
-        leftover.unlink()
-
-
-@dataclass
-class Target:
-    """Where the bench's data lives, and how to start it afresh."""
-
-    database_url: str
-    sync: str | Path  # the sync's own empty database: a PostgreSQL URL or an SQLite file
-    sqlite_path: Path | None = None
-
-    def recreate(self) -> None:
-        if self.sqlite_path:
-            _sqlite_remove(self.sqlite_path)
-        else:
-            _pg_recreate(self.database_url, keep=False)
-
-
 def _one(args: argparse.Namespace) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.database == "postgres":
-        server = _pg_server()
-        if not _answers(server):
+        server = pg_server()
+        if not answers(server):
             print(f"no PostgreSQL answers at {urlsplit(server).netloc}", file=sys.stderr)
             return 2
         target = Target(
-            database_url=_with_name(server, args.pg_name),
-            sync=_with_name(server, f"{args.pg_name}_sync"),
+            database_url=with_name(server, args.pg_name),
+            sync=with_name(server, f"{args.pg_name}_sync"),
         )
-        _pg_recreate(target.database_url, keep=not args.rebuild)
+        pg_recreate(target.database_url, keep=not args.rebuild)
     else:
         db_path = (args.workdir / "bench.sqlite3").resolve()
         target = Target(
@@ -268,7 +221,7 @@ def _measure(args: argparse.Namespace, *, env: dict, target: Target) -> int:
     result = {
         "database": args.database,
         "vendor": connection.vendor,
-        "server_version": _server_version(),
+        "server_version": server_version(),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 1),
         "machine": {
@@ -413,10 +366,10 @@ def _sync(args: argparse.Namespace, *, env: dict, target: str | Path) -> list:
     results = []
     for orders in (args.sync_orders, 4 * args.sync_orders):
         if isinstance(target, Path):
-            _sqlite_remove(target)
+            sqlite_remove(target)
             sync_url = f"sqlite:///{target}"
         else:
-            _pg_recreate(target, keep=False)
+            pg_recreate(target, keep=False)
             sync_url = target
         print(f"  syncing {orders:,} orders from the sandbox", flush=True)
         results.append(
@@ -429,17 +382,6 @@ def _sync(args: argparse.Namespace, *, env: dict, target: str | Path) -> list:
             )
         )
     return sync.sync_rows(results)
-
-
-def _server_version() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT 'SQLite ' || sqlite_version()")
-        else:
-            cursor.execute("SELECT version()")
-        return cursor.fetchone()[0].split(" on ")[0]
 
 
 if __name__ == "__main__":
