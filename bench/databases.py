@@ -57,6 +57,19 @@ class Target:
     sync: str | Path  # the sync's own empty database: a PostgreSQL URL or an SQLite file
     sqlite_path: Path | None = None
 
+    @property
+    def name(self) -> str:
+        """The database's NAME in Django's settings: the file, or the PostgreSQL database."""
+        return str(self.sqlite_path) if self.sqlite_path else urlsplit(self.database_url).path[1:]
+
+    def scaled(self, scale: int) -> "Target":
+        """The target of the data at `scale` times the size: another file or database."""
+        if self.sqlite_path:
+            path = self.sqlite_path.with_name(f"{self.sqlite_path.stem}-x{scale}.sqlite3")
+            return Target(database_url=f"sqlite:///{path}", sync=self.sync, sqlite_path=path)
+        url = with_name(self.database_url, f"{self.name}_x{scale}")
+        return Target(database_url=url, sync=self.sync)
+
     def recreate(self) -> None:
         if self.sqlite_path:
             sqlite_remove(self.sqlite_path)
