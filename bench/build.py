@@ -1,10 +1,9 @@
 """Fills the bench database with a large, realistic order cache, fast.
 
-Rows are generated in Python from a seeded RNG and written with raw multi-row writes: one
-`executemany` per table and chunk on SQLite (the FTS5 trigram triggers of migration 0002 fire on
-every inserted row, so the search table stays exact), `COPY` on PostgreSQL (the pg_trgm GIN
-indexes are maintained by the server). Going through the ORM's `bulk_create` would spend most of
-the time building model instances that are thrown away.
+Rows are generated in Python from a seeded RNG and written raw by bench/writers.py: one
+`executemany` per table and chunk on SQLite (the FTS5 trigram triggers of migration 0002 keep the
+search table exact), `COPY` on PostgreSQL. The ORM's `bulk_create` would spend most of the time
+building model instances that are thrown away.
 
 A `bench_build` marker table records what was built, so a second run with the same sizes reuses
 the data instead of rebuilding it.
