@@ -114,14 +114,17 @@ def _export_row(*, name: str, path: str, label: str, env: dict) -> Row:
         raise RuntimeError(f"streaming {path} failed:\n{done.stderr}")
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     rate = figures["rows"] / figures["seconds"]
+    again = figures["rows"] / figures["seconds_again"]
     rss = figures["peak_rss_mb"]
+    # Judged on the first stream of a fresh process; the second is shown beside it.
     return Row(
         group="scale",
         name=f"{label}: {name}, whole",
-        value=f"{figures['rows']:,} rows, {rate:,.0f} rows/s, peak RSS {rss:.0f} MB",
+        value=f"{figures['rows']:,} rows, {rate:,.0f} rows/s (again: {again:,.0f}), "
+        f"peak RSS {rss:.0f} MB",
         target=f">= {EXPORT_ROWS_PER_S:,} rows/s, peak RSS < {EXPORT_PEAK_RSS_MB} MB",
         ok=rate >= EXPORT_ROWS_PER_S and rss < EXPORT_PEAK_RSS_MB,
-        data={"key": name, "url": path, "rows_per_s": rate, **figures},
+        data={"key": name, "url": path, "rows_per_s": rate, "rows_per_s_again": again, **figures},
     )
 
 
