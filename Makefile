@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/ordersite
 
-.PHONY: install browser demo test test-postgres lint format bench clean
+.PHONY: install browser demo test test-postgres lint format bench bench-scale clean
 
 # The virtualenv is rebuilt whenever the lock file changes.
 $(VENV)/.installed: requirements.lock
@@ -46,6 +46,10 @@ format: install
 
 bench: install
 	$(PY) -m bench --database both
+
+# The queue, the list by deadline and the CSV exports at 1x and 10x the data (1,000,000 orders).
+bench-scale: install
+	$(PY) -m bench --database both --scale 10 --skip pages --skip weight --skip load --skip sync
 
 clean:
 	rm -rf $(VENV) staticfiles .demo .pytest_cache .ruff_cache

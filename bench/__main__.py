@@ -9,19 +9,25 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from bench.databases import (
+    Target,
+    answers,
+    pg_recreate,
+    pg_server,
+    server_version,
+    with_name,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "bench"
-DEFAULT_PG_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--numbers", type=int, default=300_000)
     parser.add_argument("--big-order", type=int, default=500, help="numbers of the big order")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=1,
+        metavar="N",
+        help="also measure the queue, the list by deadline and the exports at N x the orders and"
+        " numbers (a database of their own), with the ratios to the default size",
+    )
     parser.add_argument("--sync-orders", type=int, default=2000)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument(
@@ -64,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         choices=["pages", "weight", "load", "sync"],
-        help="leave a measurement out (repeatable); with pages, weight and load all left out,"
+        help="leave a measurement out (repeatable); with pages, weight and load all left out"
         " no data is built",
     )
     parser.add_argument("--rebuild", action="store_true", help="drop the bench data and rebuild")
@@ -101,8 +115,8 @@ def _both(args: argparse.Namespace, argv: list[str]) -> int:
     if "both" in passed:
         passed.remove("both")
     databases = ["sqlite"]
-    server = _pg_server()
-    if _answers(server):
+    server = pg_server()
+    if answers(server):
         databases.append("postgres")
     else:
         print(f"== no PostgreSQL answers at {urlsplit(server).netloc}: SQLite only")
@@ -124,72 +138,18 @@ def _both(args: argparse.Namespace, argv: list[str]) -> int:
     return status
 
 
-def _pg_server() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith("postgres") else DEFAULT_PG_SERVER
-
-
-def _answers(url: str) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 2):
-            return True
-    except OSError:
-        return False
-
-
-def _with_name(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _pg_recreate(url: str, *, keep: bool) -> None:
-    """Creates the database named in `url` (dropping it first unless `keep`)."""
-    import psycopg
-    from psycopg import sql
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(_with_name(url, "postgres"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and keep:
-            return
-        if exists:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def _sqlite_remove(path: Path) -> None:
-    for leftover in path.parent.glob(path.name + "*"):
-        leftover.unlink()
-
-
-@dataclass
-class Target:
-    """Where the bench's data lives, and how to start it afresh."""
-
-    database_url: str
-    sync: str | Path  # the sync's own empty database: a PostgreSQL URL or an SQLite file
-    sqlite_path: Path | None = None
-
-    def recreate(self) -> None:
-        if self.sqlite_path:
-            _sqlite_remove(self.sqlite_path)
-        else:
-            _pg_recreate(self.database_url, keep=False)
-
-
 def _one(args: argparse.Namespace) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.database == "postgres":
-        server = _pg_server()
-        if not _answers(server):
+        server = pg_server()
+        if not answers(server):
             print(f"no PostgreSQL answers at {urlsplit(server).netloc}", file=sys.stderr)
             return 2
         target = Target(
-            database_url=_with_name(server, args.pg_name),
-            sync=_with_name(server, f"{args.pg_name}_sync"),
+            database_url=with_name(server, args.pg_name),
+            sync=with_name(server, f"{args.pg_name}_sync"),
         )
-        _pg_recreate(target.database_url, keep=not args.rebuild)
+        pg_recreate(target.database_url, keep=not args.rebuild)
     else:
         db_path = (args.workdir / "bench.sqlite3").resolve()
         target = Target(
@@ -230,7 +190,7 @@ def _measure(args: argparse.Namespace, *, env: dict, target: Target) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from bench import build, report
+    from bench import build, measure, report, sync
     from bench.report import Row
 
     started = time.perf_counter()
@@ -242,7 +202,7 @@ def _measure(args: argparse.Namespace, *, env: dict, target: Target) -> int:
     sizes = build.Sizes(orders=args.orders, numbers=args.numbers, big_order_numbers=args.big_order)
     rows: list[Row] = []
     # The sync fills databases of its own: the large cache is for the pages and the server.
-    if {"pages", "weight", "load"} - set(args.skip):
+    if {"pages", "weight", "load"} - set(args.skip) or args.scale > 1:
         built = _built(sizes, target=target)
         call_command("collectstatic", interactive=False, verbosity=0)
         admin, support = _users()
@@ -258,17 +218,32 @@ def _measure(args: argparse.Namespace, *, env: dict, target: Target) -> int:
             )
         )
         if "pages" not in args.skip:
-            rows += _pages(args, admin=admin, big_order_id=built.big_order_id)
+            rows += measure.every_page(
+                admin=admin,
+                big_order_id=built.big_order_id,
+                orders=args.orders,
+                repeat=args.repeat,
+                profile=args.profile,
+                label=args.database,
+            )
+        if args.scale > 1:
+            rows += _scale(args, env=env, target=target, admin=admin)
         if {"weight", "load"} - set(args.skip):
             rows += _server(args, env=env, support=support)
     connection.close()
     if "sync" not in args.skip:
-        rows += _sync(args, env=env, target=target.sync)
+        rows += sync.sync_measured(
+            orders=args.sync_orders,
+            latency_ms=args.latency_ms,
+            concurrency=args.sync_concurrency,
+            env=env,
+            target=target.sync,
+        )
 
     result = {
         "database": args.database,
         "vendor": connection.vendor,
-        "server_version": _server_version(),
+        "server_version": server_version(),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 1),
         "machine": {
@@ -316,6 +291,51 @@ def _built(sizes, *, target: Target):
         return build.ensure(sizes, log=_log)
 
 
+def _scale(args: argparse.Namespace, *, env: dict, target: Target, admin) -> list:
+    """The scale rows at the default size, then at args.scale times it, and their ratios. The
+    larger data lives in a database of its own (kept, and reused when its marker matches), which
+    the process's connection is pointed at for the second half."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from bench import build, scale
+    from bench.report import Row
+
+    client = Client()
+    client.force_login(admin)
+    small = scale.size_rows(client=client, label="1x", repeat=args.repeat, env=env)
+    large_target = target.scaled(args.scale)
+    _log(f"== {args.scale}x the data: {large_target.database_url}")
+    connection.close()
+    if large_target.sqlite_path is None:
+        pg_recreate(large_target.database_url, keep=not args.rebuild)
+    elif args.rebuild:
+        large_target.recreate()
+    connection.settings_dict["NAME"] = large_target.name
+    call_command("migrate", interactive=False, verbosity=0)
+    sizes = build.Sizes(
+        orders=args.orders * args.scale,
+        numbers=args.numbers * args.scale,
+        big_order_numbers=args.big_order,
+    )
+    built = _built(sizes, target=large_target)
+    admin, _ = _users()
+    client.force_login(admin)
+    large = scale.size_rows(
+        client=client,
+        label=f"{args.scale}x",
+        repeat=args.repeat,
+        env={**env, "DATABASE_URL": large_target.database_url},
+    )
+    note = Row(
+        group="scale",
+        name=f"{args.scale}x: build" + (" (reused)" if built.reused else ""),
+        value=f"{built.orders:,} orders, {built.numbers:,} numbers, {built.values:,} values",
+    )
+    return [*small, note, *large, *scale.ratio_rows(small, large, scale=args.scale)]
+
+
 def _log(line: str) -> None:
     print(line, flush=True)
 
@@ -330,46 +350,6 @@ def _users():
     if created:
         support.groups.add(Group.objects.get(name="Support staff"))
     return admin, support
-
-
-def _pages(args: argparse.Namespace, *, admin, big_order_id: str) -> list:
-    from django.test import Client
-
-    from bench.measure import find_probes, page_rows, profile_misses, queue_rows
-    from orders import views
-
-    client = Client()
-    client.force_login(admin)
-    probes = find_probes(big_order_id=big_order_id)
-    last_page = -(-args.orders // views.PAGE_SIZE)
-    params = {
-        "default": {},
-        "status": {"status": "pending"},
-        "unmet": {"requirements_met": "no"},
-        "country": {"country": "CH"},
-        "number_type": {"number_type": "toll_free"},
-        "created": {"created_from": "2025-12-01", "created_to": "2025-12-31"},
-        "sort": {"sort": "-numbers"},
-        "deep": {"page": min(1000, last_page)},
-        "search": {},
-    }
-    rows = page_rows(
-        client=client,
-        probes=probes,
-        list_path="/orders/",
-        list_params=params.__getitem__,
-        order_path=lambda order_id: f"/orders/{order_id}/",
-        page_size=views.PAGE_SIZE,
-        deep_page=params["deep"]["page"],
-        repeat=args.repeat,
-    )
-    rows += queue_rows(client=client, repeat=args.repeat)
-    if args.profile:
-        for path in profile_misses(
-            client=client, rows=rows, directory=args.profile, label=args.database
-        ):
-            _log(f"  profile: {path}")
-    return rows
 
 
 def _server(args: argparse.Namespace, *, env: dict, support) -> list:
@@ -405,41 +385,6 @@ def _server(args: argparse.Namespace, *, env: dict, support) -> list:
                 )
             rows += load.load_rows(results=results, clients=args.clients, seconds=args.load_seconds)
     return rows
-
-
-def _sync(args: argparse.Namespace, *, env: dict, target: str | Path) -> list:
-    from bench import sync
-
-    results = []
-    for orders in (args.sync_orders, 4 * args.sync_orders):
-        if isinstance(target, Path):
-            _sqlite_remove(target)
-            sync_url = f"sqlite:///{target}"
-        else:
-            _pg_recreate(target, keep=False)
-            sync_url = target
-        print(f"  syncing {orders:,} orders from the sandbox", flush=True)
-        results.append(
-            sync.run_sync(
-                orders=orders,
-                latency_ms=args.latency_ms,
-                concurrency=args.sync_concurrency,
-                env=env,
-                database_url=sync_url,
-            )
-        )
-    return sync.sync_rows(results)
-
-
-def _server_version() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT 'SQLite ' || sqlite_version()")
-        else:
-            cursor.execute("SELECT version()")
-        return cursor.fetchone()[0].split(" on ")[0]
 
 
 if __name__ == "__main__":

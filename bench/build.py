@@ -1,10 +1,9 @@
 """Fills the bench database with a large, realistic order cache, fast.
 
-Rows are generated in Python from a seeded RNG and written with raw multi-row writes: one
-`executemany` per table and chunk on SQLite (the FTS5 trigram triggers of migration 0002 fire on
-every inserted row, so the search table stays exact), `COPY` on PostgreSQL (the pg_trgm GIN
-indexes are maintained by the server). Going through the ORM's `bulk_create` would spend most of
-the time building model instances that are thrown away.
+Rows are generated in Python from a seeded RNG and written raw by bench/writers.py: one
+`executemany` per table and chunk on SQLite (the FTS5 trigram triggers of migration 0002 keep the
+search table exact), `COPY` on PostgreSQL. The ORM's `bulk_create` would spend most of the time
+building model instances that are thrown away.
 
 A `bench_build` marker table records what was built, so a second run with the same sizes reuses
 the data instead of rebuilding it.
@@ -14,12 +13,13 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
 
+from bench.writers import PostgresWriter, SqliteWriter
 from orders.models import (
     Order,
     PhoneNumber,
@@ -59,47 +59,12 @@ REQUIREMENTS = [
     ("Local representative", "textual"),
 ]
 CUSTOMERS = [
-    "ACME",
-    "GLOBEX",
-    "INITECH",
-    "UMBRELLA",
-    "HOOLI",
-    "STARK",
-    "WAYNE",
-    "WONKA",
-    "TYRELL",
-    "CYBERDYNE",
-    "SOYLENT",
-    "VANDELAY",
-    "MONARCH",
-    "OSCORP",
-    "PIEDPIPER",
-    "DUNDER",
-    "NAKATOMI",
-    "GRINGOTTS",
-    "AVIATO",
-    "MASSIVE",
-    "ZORG",
-    "BLUTH",
-    "KRUSTY",
-    "LACUNA",
-    "GEKKO",
-    "NORTHWIND",
-    "CONTOSO",
-    "FABRIKAM",
-    "TAILSPIN",
-    "LITWARE",
-    "ADVENTURE",
-    "PROSEWARE",
-    "WINGTIP",
-    "TREY",
-    "ALPINE",
-    "BLUEYONDER",
-    "COHO",
-    "FOURTH",
-    "HUMONGOUS",
-    "LUCERNE",
-]
+    "ACME", "GLOBEX", "INITECH", "UMBRELLA", "HOOLI", "STARK", "WAYNE", "WONKA", "TYRELL",
+    "CYBERDYNE", "SOYLENT", "VANDELAY", "MONARCH", "OSCORP", "PIEDPIPER", "DUNDER", "NAKATOMI",
+    "GRINGOTTS", "AVIATO", "MASSIVE", "ZORG", "BLUTH", "KRUSTY", "LACUNA", "GEKKO", "NORTHWIND",
+    "CONTOSO", "FABRIKAM", "TAILSPIN", "LITWARE", "ADVENTURE", "PROSEWARE", "WINGTIP", "TREY",
+    "ALPINE", "BLUEYONDER", "COHO", "FOURTH", "HUMONGOUS", "LUCERNE",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -153,7 +118,7 @@ def ensure(sizes: Sizes, *, log: Callable[[str], None] = print) -> Built:
 
 def build(sizes: Sizes, *, log: Callable[[str], None] = print) -> Built:
     started = time.perf_counter()
-    writer = _SqliteWriter() if connection.vendor == "sqlite" else _PostgresWriter()
+    writer = SqliteWriter() if connection.vendor == "sqlite" else PostgresWriter()
     data = _Generator(sizes, stamp=writer.stamp, ident=writer.ident)
     counts = {"orders": 0, "sub_orders": 0, "numbers": 0, "values": 0}
     writer.prepare()
@@ -192,7 +157,7 @@ class _Chunk:
 
 
 class _Generator:
-    """Deterministic rows, as tuples of FIELDS[model]."""
+    """Deterministic rows, as tuples of writers.FIELDS[model]."""
 
     def __init__(self, sizes: Sizes, *, stamp: Callable[[datetime], object], ident: Callable):
         self.sizes = sizes
@@ -409,102 +374,6 @@ class _Generator:
         if kind < 0.85:
             return f"PO{index * 37 % 10**7:07d}"
         return f"{customer.lower()}/rollout-{index % 97}"
-
-
-# The fields each generated tuple holds, in order; any other column is left NULL.
-FIELDS = {
-    RequirementDefinition: (
-        "id", "label", "description", "example", "field_type", "acceptance_criteria",
-        "updated_at", "synced_at",
-    ),
-    Order: (
-        "id", "status", "customer_reference", "phone_numbers_count", "requirements_met",
-        "billing_group_id", "connection_id", "messaging_profile_id", "countries",
-        "numbers_awaiting", "deadline", "created_at", "updated_at", "synced_at", "gone_at",
-        "changed_at",
-    ),
-    SubOrder: (
-        "id", "order", "country_code", "phone_number_type", "status", "requirements_met",
-        "phone_numbers_count", "is_block_sub_number_order", "created_at", "updated_at",
-        "synced_at",
-    ),
-    PhoneNumber: (
-        "id", "telnyx_id", "order", "sub_order", "phone_number", "digits", "country_code",
-        "phone_number_type", "status", "requirements_met", "requirements_status", "deadline",
-        "locality", "bundle_id", "updated_at", "synced_at",
-    ),
-    RequirementValue: (
-        "phone_number", "requirement_id", "field_type", "field_value", "status", "updated_at",
-        "synced_at",
-    ),
-}  # fmt: skip
-
-
-def _columns(model) -> list[str]:
-    return [model._meta.get_field(name).column for name in FIELDS[model]]
-
-
-class _SqliteWriter:
-    def ident(self, value: uuid.UUID) -> str:
-        # Django keeps UUIDs as 32 hex digits on databases without a native uuid type.
-        return value.hex
-
-    def stamp(self, value: datetime) -> str:
-        # What Django's SQLite backend stores for an aware datetime with USE_TZ: naive UTC text.
-        return str(value.astimezone(UTC).replace(tzinfo=None))
-
-    def prepare(self) -> None:
-        with connection.cursor() as cursor:
-            # The bench file can always be rebuilt, so durability costs time for nothing here.
-            cursor.execute("PRAGMA synchronous=OFF")
-            cursor.execute("PRAGMA cache_size=-200000")
-
-    def write(self, model, rows: Sequence[tuple]) -> None:
-        columns = _columns(model)
-        placeholders = ", ".join(["%s"] * len(columns))
-        sql = f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) VALUES ({placeholders})"
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
-
-    def finish(self) -> None:
-        pass
-
-    def settle(self) -> None:
-        # Back to the settings' connection, as the site opens it. No ANALYZE: nothing in the
-        # site runs it, so its plans are those SQLite picks without statistics.
-        connection.close()
-
-
-class _PostgresWriter:
-    def ident(self, value: uuid.UUID) -> uuid.UUID:
-        return value
-
-    def stamp(self, value: datetime) -> datetime:
-        return value
-
-    def prepare(self) -> None:
-        pass
-
-    def write(self, model, rows: Sequence[tuple]) -> None:
-        columns = _columns(model)
-        sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-
-    def finish(self) -> None:
-        # Numbers were given explicit ids; move the sequence past them for later inserts.
-        from django.core.management.color import no_style
-
-        with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), [PhoneNumber]):
-                cursor.execute(sql)
-
-    def settle(self) -> None:
-        # What autovacuum does after a bulk load (PostgreSQL 13+ vacuums insert-only tables
-        # too): statistics for the planner and a visibility map for index-only scans.
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
 
 
 def _read_marker() -> dict | None:

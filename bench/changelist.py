@@ -1,7 +1,8 @@
 """The yardstick: Django's admin changelist for orders, with the list page's columns and filters.
 
 The project's own `Order` admin is measured, with the list page's two sub order filters (country
-and number type) added when it lacks them, so that every view of the list has its admin twin.
+and number type) and its deadline (column and filter) added when it lacks them, so that every
+view of the list has its admin twin.
 This happens in the bench process only, before the URLs are first loaded.
 """
 
@@ -39,14 +40,22 @@ class NumberTypeFilter(_SubOrderFilter):
 
 
 def changelist_admin() -> admin.ModelAdmin:
-    """The project's Order admin, as the bench measures it."""
+    """The project's Order admin, as the bench measures it: with the deadline as a column and a
+    filter when it lacks them (the list sorts and filters by it)."""
     project = type(admin.site.get_model_admin(Order))
-    if not {CountryFilter, NumberTypeFilter} - set(project.list_filter):
+    filters = [
+        f for f in (CountryFilter, NumberTypeFilter, "deadline") if f not in project.list_filter
+    ]
+    columns = [] if "deadline" in project.list_display else ["deadline"]
+    if not filters and not columns:
         return admin.site.get_model_admin(Order)
     bench = type(
         "BenchOrderAdmin",
         (project,),
-        {"list_filter": [*project.list_filter, CountryFilter, NumberTypeFilter]},
+        {
+            "list_filter": [*project.list_filter, *filters],
+            "list_display": [*project.list_display, *columns],
+        },
     )
     admin.site.unregister(Order)
     admin.site.register(Order, bench)

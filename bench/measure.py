@@ -322,3 +322,42 @@ def profile_misses(
         path.write_text(heading + profiler.output_text(show_all=False))
         written.append(path)
     return written
+
+
+def every_page(
+    *, admin, big_order_id: str, orders: int, repeat: int, profile: Path | None, label: str
+) -> list[Row]:
+    """The list and its admin twin, search, the order page and the queue; with `profile`, a
+    pyinstrument profile of each page that misses its target."""
+    from orders import views
+
+    client = Client()
+    client.force_login(admin)
+    probes = find_probes(big_order_id=big_order_id)
+    last_page = -(-orders // views.PAGE_SIZE)
+    params = {
+        "default": {},
+        "status": {"status": "pending"},
+        "unmet": {"requirements_met": "no"},
+        "country": {"country": "CH"},
+        "number_type": {"number_type": "toll_free"},
+        "created": {"created_from": "2025-12-01", "created_to": "2025-12-31"},
+        "sort": {"sort": "-numbers"},
+        "deep": {"page": min(1000, last_page)},
+        "search": {},
+    }
+    rows = page_rows(
+        client=client,
+        probes=probes,
+        list_path="/orders/",
+        list_params=params.__getitem__,
+        order_path=lambda order_id: f"/orders/{order_id}/",
+        page_size=views.PAGE_SIZE,
+        deep_page=params["deep"]["page"],
+        repeat=repeat,
+    )
+    rows += queue_rows(client=client, repeat=repeat)
+    if profile:
+        for path in profile_misses(client=client, rows=rows, directory=profile, label=label):
+            print(f"  profile: {path}", flush=True)
+    return rows

@@ -185,3 +185,31 @@ def sync_rows(results: list[SyncResult]) -> list[Row]:
             )
         )
     return rows
+
+
+def sync_measured(
+    *, orders: int, latency_ms: float, concurrency: int, env: dict, target: str | Path
+) -> list[Row]:
+    """Syncs `orders`, then four times as many, each into an empty `target` (a PostgreSQL URL
+    or an SQLite file), and returns their rows."""
+    from bench.databases import pg_recreate, sqlite_remove
+
+    results = []
+    for count in (orders, 4 * orders):
+        if isinstance(target, Path):
+            sqlite_remove(target)
+            sync_url = f"sqlite:///{target}"
+        else:
+            pg_recreate(target, keep=False)
+            sync_url = target
+        print(f"  syncing {count:,} orders from the sandbox", flush=True)
+        results.append(
+            run_sync(
+                orders=count,
+                latency_ms=latency_ms,
+                concurrency=concurrency,
+                env=env,
+                database_url=sync_url,
+            )
+        )
+    return sync_rows(results)

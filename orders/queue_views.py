@@ -35,12 +35,13 @@ def queue(request: HttpRequest) -> HttpResponse:
         number=_page_number(request.GET.get("page")),
         per_page=PAGE_SIZE,
         sort=form.chosen_sort(),
+        token=changes_since,
         **filters,
     )
     context = {
         "form": form,
         "page": page,
-        "totals": queue_selectors.queue_totals(**filters),
+        "totals": queue_selectors.queue_totals(token=changes_since, **filters),
         "export_query": request.GET.urlencode(),
         "changes_since": changes_since,
     }

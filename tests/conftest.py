@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from django.utils import timezone
 
 from orders.models import (
@@ -28,6 +29,13 @@ def _user(username: str, group: str | None = None, **extra) -> User:
     if group:
         user.groups.add(Group.objects.get(name=group))
     return user
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Django's cache (the queue's aggregates) starts empty in every test: tokens from frozen
+    clocks may repeat across tests."""
+    cache.clear()
 
 
 @pytest.fixture
@@ -95,6 +103,8 @@ def order_factory(db):
             created_at=created,
             updated_at=created,
             synced_at=now,
+            # As orders_store() writes it: what the change token, and the queue's cache, follow.
+            changed_at=now,
         )
         sub = SubOrder.objects.create(
             id=uuid.uuid4(),

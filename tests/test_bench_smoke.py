@@ -154,3 +154,27 @@ def test_the_reader_bench_reads_sandbox_orders_and_reports_a_rate():
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert finished.stdout.startswith("order_rows: 20 orders (")
     assert "orders/s (best of 1)" in finished.stdout
+
+
+def test_bench_scale_measures_both_sizes_and_their_ratios(tmp_path):
+    results = _bench(
+        tmp_path,
+        "--orders", "200",
+        "--numbers", "600",
+        "--big-order", "40",
+        "--scale", "2",
+        "--skip", "pages", "--skip", "weight", "--skip", "load", "--skip", "sync",
+        "--repeat", "1",
+        "--pg-name", "ordersite_bench_smoke",
+    )  # fmt: skip
+    rows = {row["name"]: row for row in _rows(results, "scale")}
+    for size in ("1x", "2x"):
+        for view in ("queue: every group", "queue: filter country=CH"):
+            assert rows[f"{size}: {view}, cold"]["p50_ms"] > 0
+            assert rows[f"{size}: {view}, warm (cached)"]["p50_ms"] > 0
+        assert rows[f"{size}: list: sort by deadline, filter overdue"]["value"].endswith("x admin")
+        export = rows[f"{size}: queue CSV export, whole"]
+        assert export["data"]["rows"] > 0 and export["data"]["peak_rss_mb"] > 0
+    assert rows["2x: build"]["value"].startswith("400 orders, 1,200 numbers")
+    ratio = rows["2x / 1x: queue: every group, warm"]
+    assert ratio["target"] == "p50 <= 2x the 1x figure" and ratio["data"]["ratio"] > 0

@@ -91,13 +91,14 @@ def test_home_flags_a_sync_that_failed(support_client, db):
     assert "with errors" in _home(support_client)
 
 
-def test_home_summary_runs_four_queries_whatever_the_data(order_factory, django_assert_num_queries):
+def test_home_summary_runs_five_queries_whatever_the_data(order_factory, django_assert_num_queries):
     for _ in range(5):
         order_factory(numbers=1)
 
     # The last sync is not part of it: the header's sync_freshness tells it on every page.
-    # Orders by status, the queue's totals, the orders due soon, the orders with unread comments.
-    with django_assert_num_queries(4):
+    # The change token, orders by status, the queue's totals, the orders due soon, the orders
+    # with unread comments.
+    with django_assert_num_queries(5):
         summary = home_summary()
 
     assert summary.total == 5

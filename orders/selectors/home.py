@@ -8,6 +8,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from orders.models import Order, Status
+from orders.selectors.freshness import orders_change_token
 from orders.selectors.queue import QueueTotals, queue_totals
 
 DEADLINE_SOON = timedelta(hours=48)
@@ -28,6 +29,8 @@ class HomeSummary:
 
 def home_summary(*, now: datetime | None = None) -> HomeSummary:
     now = now or timezone.now()
+    # Read first: a change while the page is built is counted at the next view.
+    token = orders_change_token()
     due = Q(status=Status.PENDING, deadline__gte=now, deadline__lte=now + DEADLINE_SOON)
     totals = Order.objects.aggregate(
         **{status: Count("pk", filter=Q(status=status)) for status in Status.values},
@@ -38,7 +41,7 @@ def home_summary(*, now: datetime | None = None) -> HomeSummary:
     return HomeSummary(
         counts=counts,
         total=sum(counts.values()),
-        queue=queue_totals(now=now),
+        queue=queue_totals(now=now, token=token),
         deadline_soon=list(
             Order.objects.filter(due)
             .order_by("deadline")

@@ -3,7 +3,8 @@ clears many, and the totals the home page shows of it."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import partial
 from uuid import UUID
 
 from django.db.models import Count, F, Func, IntegerField, Max, Min, Q, QuerySet
@@ -21,6 +22,7 @@ from orders.models import (
     SubOrder,
     ValueStatus,
 )
+from orders.selectors.queue_cache import remembered
 
 # A value needs someone to act while it has no value yet or Telnyx declined it (a value under
 # review or approved waits on nobody). The partial index value_needs_action holds these (the
@@ -236,16 +238,33 @@ class QueuePage:
         return self.number < self.num_pages
 
 
-def queue_page(
-    *, number: int = 1, per_page: int = 50, sort: str = DEFAULT_SORT, **filters
-) -> QueuePage:
-    """Page `number` of queue_groups() (past the last page: the first), each group with its
-    requirement's label and Telnyx's latest reason."""
-    number = max(1, number)
+def _page_rows(*, number: int, per_page: int, sort: str, **filters) -> tuple[int, list[dict]]:
     groups = queue_groups(sort=sort, **filters).annotate(groups_total=_GroupsTotal())
     rows = list(groups[(number - 1) * per_page : number * per_page])
     if not rows and number > 1:
         number, rows = 1, list(groups[:per_page])
+    return number, rows
+
+
+def queue_page(
+    *,
+    number: int = 1,
+    per_page: int = 50,
+    sort: str = DEFAULT_SORT,
+    token: int | None = None,
+    **filters,
+) -> QueuePage:
+    """Page `number` of queue_groups() (past the last page: the first), each group with its
+    requirement's label and Telnyx's latest reason. Given the orders' change token (read before
+    this), the aggregate's rows come from the cache while the token holds (not for a deadline
+    window, which moves with the clock)."""
+    number = max(1, number)
+    parts = {"number": number, "per_page": per_page, "sort": sort, **filters}
+    if token is None or filters.get("deadline"):
+        number, rows = _page_rows(**parts)
+    else:
+        compute = partial(_page_rows, **parts)
+        number, rows = remembered("page", token=token, parts=parts, compute=compute)
     count = rows[0]["groups_total"] if rows else 0
     return QueuePage(groups=_details(rows), number=number, count=count, per_page=per_page)
 
@@ -259,17 +278,37 @@ class QueueTotals:
     overdue: int  # numbers past their deadline
 
 
-def queue_totals(*, now: datetime | None = None, **filters) -> QueueTotals:
-    """What the queue holds, filtered as queue_values(): one aggregate query."""
-    now = now or timezone.now()
+def _totals(*, now: datetime, **filters) -> tuple[QueueTotals, datetime | None]:
+    """The totals, and the nearest deadline not yet passed: until then, `overdue` holds."""
     totals = queue_values(now=now, **filters).aggregate(
         values=Count("pk"),
         numbers=Count("phone_number", distinct=True),
         orders=Count("phone_number__order", distinct=True),
         declined=Count("pk", filter=Q(status=ValueStatus.DECLINED)),
         overdue=Count("phone_number", distinct=True, filter=Q(phone_number__deadline__lt=now)),
+        next_deadline=Min("phone_number__deadline", filter=Q(phone_number__deadline__gte=now)),
     )
-    return QueueTotals(**totals)
+    next_deadline = totals.pop("next_deadline")
+    return QueueTotals(**totals), next_deadline
+
+
+def queue_totals(
+    *, now: datetime | None = None, token: int | None = None, **filters
+) -> QueueTotals:
+    """What the queue holds, filtered as queue_values(): one aggregate query. Given the orders'
+    change token, from the cache while the token holds and no deadline has passed since."""
+    now = now or timezone.now()
+    if token is None or filters.get("deadline"):
+        return _totals(now=now, **filters)[0]
+    totals, _ = remembered(
+        "totals",
+        token=token,
+        parts=filters,
+        compute=partial(_totals, now=now, **filters),
+        until=lambda value: value[1] or datetime.max.replace(tzinfo=UTC),
+        now=now,
+    )
+    return totals
 
 
 def queue_group_orders(
