@@ -29,6 +29,7 @@ EXPORT_PEAK_RSS_MB = 200
 # The CSV exports streamed whole, unfiltered: one line each (name: path).
 EXPORTS = {
     "queue CSV export": "/queue/export/",
+    "order list CSV export": "/orders/export/",
 }
 QUEUE_VIEWS = {
     "queue: every group": {},
