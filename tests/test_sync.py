@@ -169,6 +169,20 @@ def test_order_changed_upstream_is_updated_by_the_next_sync(synced):
     assert Order.objects.get(pk=finished).customer_reference == "CHANGED-UPSTREAM"
 
 
+def test_statuses_beyond_the_specs_three_are_stored(synced):
+    """Telnyx sends statuses its spec does not list, such as "no-longer-eligible" (18 letters)."""
+    order_id = order_ids(synced, "success")[0]
+    number = synced.orders[order_id]["phone_numbers"][0]
+    number["status"] = "no-longer-eligible"
+    bump(synced, order_id)
+
+    run = orders_sync()
+
+    assert run.failed == 0
+    stored = PhoneNumber.objects.get(telnyx_id=number["id"])
+    assert stored.status == "no-longer-eligible"
+
+
 def test_patch_through_the_client_shows_up_after_sync(synced):
     order_id = order_ids(synced, "success")[1]
     client = get_client()

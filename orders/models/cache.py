@@ -18,7 +18,7 @@ class Status(models.TextChoices):
 
 class Order(models.Model):
     id = models.UUIDField(primary_key=True, help_text="Telnyx's number order id")
-    status = models.CharField(max_length=16, choices=Status.choices)
+    status = models.CharField(max_length=32, choices=Status.choices)
     customer_reference = models.CharField(max_length=255, blank=True)
     phone_numbers_count = models.PositiveIntegerField(default=0)
     requirements_met = models.BooleanField(default=False)
@@ -73,7 +73,7 @@ class SubOrder(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="sub_orders")
     country_code = models.CharField(max_length=2)
     phone_number_type = models.CharField(max_length=16)
-    status = models.CharField(max_length=16, choices=Status.choices)
+    status = models.CharField(max_length=32, choices=Status.choices)
     requirements_met = models.BooleanField(default=False)
     phone_numbers_count = models.PositiveIntegerField(default=0)
     is_block_sub_number_order = models.BooleanField(default=False)
@@ -111,7 +111,7 @@ class PhoneNumber(models.Model):
     digits = models.CharField(max_length=32)
     country_code = models.CharField(max_length=2)
     phone_number_type = models.CharField(max_length=16)
-    status = models.CharField(max_length=16, choices=Status.choices)
+    status = models.CharField(max_length=32, choices=Status.choices)
     requirements_met = models.BooleanField(default=False)
     requirements_status = models.CharField(max_length=40, blank=True)
     deadline = models.DateTimeField(null=True, blank=True)
