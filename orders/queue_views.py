@@ -4,11 +4,11 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from orders.exports import CsvColumn, csv_response, local_minutes
-from orders.models import RequirementDefinition
 from orders.queue_forms import QueueFilterForm
 from orders.regions import Region
 from orders.selectors import queue as queue_selectors
 from orders.selectors.freshness import orders_change_token
+from orders.selectors.order_exports import requirement_labels
 from orders.views import can_browse, render_htmx
 
 PAGE_SIZE = 50
@@ -52,7 +52,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def queue_export(request: HttpRequest) -> HttpResponse:
     """What the queue shows, filtered alike, a row per requirement value to give or fix."""
     form = _filter_form(request)
-    labels = dict(RequirementDefinition.objects.values_list("id", "label"))
+    labels = requirement_labels()
     local = local_minutes(timezone.get_current_timezone())
     columns = [
         CsvColumn("deadline", lambda row: local(row.deadline)),

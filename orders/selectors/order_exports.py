@@ -86,6 +86,11 @@ class ExportLabels:
         return value
 
 
+def requirement_labels() -> dict[UUID, str]:
+    """Every cached requirement definition's label, by id: one query."""
+    return dict(RequirementDefinition.objects.values_list("pk", "label"))
+
+
 def export_labels() -> ExportLabels:
     """Every cached requirement definition's label, address's label and document's file name,
     in three queries: the account has thousands of these whatever the rows, and a dict read up
@@ -95,7 +100,7 @@ def export_labels() -> ExportLabels:
     )
     documents = Document.objects.order_by().exclude(filename="").values_list("pk", "filename")
     return ExportLabels(
-        requirements=dict(RequirementDefinition.objects.values_list("pk", "label")),
+        requirements=requirement_labels(),
         addresses={address.pk: address_label(address) for address in addresses.iterator()},
         documents={str(pk): filename for pk, filename in documents.iterator()},
     )
