@@ -15,6 +15,8 @@ from html import escape
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
+from orders.deadlines import countdown
+
 
 def badge(status: str) -> str:
     return f'<span class="badge" data-status="{escape(status)}">{escape(status)}</span>'
@@ -26,6 +28,18 @@ def minute(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.astimezone(timezone.get_current_timezone()).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def deadline(value: datetime | None, *, now: datetime | None = None) -> str:
+    """A deadline as every page shows it: its minute(), and the countdown; "—" for none."""
+    if value is None:
+        return "—"
+    now = now or timezone.now()
+    overdue = " overdue" if value < now else ""
+    return (
+        f'<time datetime="{value.isoformat()}" class="deadline{overdue}">{minute(value)}</time> '
+        f'<span class="countdown{overdue}">{countdown(value, now=now)}</span>'
+    )
 
 
 _ANY_ID = uuid.UUID(int=0)

@@ -4,10 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
-from django.utils import timezone
-
-from orders.deadlines import countdown
-from orders.html import badge, minute, order_url
+from orders.html import badge, deadline, minute, order_url
 from orders.models import Order
 
 
@@ -58,14 +55,7 @@ def _countries(order: Order, url: str) -> str:
 
 
 def _deadline(order: Order, url: str) -> str:
-    if order.deadline is None:
-        return "<td></td>"
-    now = timezone.now()
-    overdue = " overdue" if order.deadline < now else ""
-    return (
-        f'<td class="deadline{overdue}">{minute(order.deadline)} '
-        f'<span class="countdown{overdue}">{countdown(order.deadline, now=now)}</span></td>'
-    )
+    return f"<td>{deadline(order.deadline)}</td>"
 
 
 def _synced(order: Order, url: str) -> str:

@@ -76,6 +76,8 @@ def test_order_list_shows_the_deadline_and_its_countdown(support_client, dated):
 
     assert '<span class="countdown overdue">overdue by 3 days</span>' in html
     assert '<span class="countdown">in 2 h</span>' in html
+    # The same markup as the other pages': the overdue time is marked (and styled) as such.
+    assert re.search(r'<time datetime="[^"]+" class="deadline overdue">', html)
     assert re.search(r'<a href="[^"]*sort=deadline"[^>]*>Deadline</a>|>Deadline<', html)
 
 

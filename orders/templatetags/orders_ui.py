@@ -10,11 +10,11 @@ from html import escape
 from django import template
 from django.contrib.auth.models import AbstractBaseUser
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from orders import deadlines
 from orders.html import badge, minute
+from orders.html import deadline as deadline_markup
 from orders.list_columns import COLUMNS, Column, order_row
 from orders.models import Order
 from orders.regions import ACTION_REGIONS, LIVE_REGIONS, Region, selector_list
@@ -92,15 +92,10 @@ def countdown(deadline: datetime | None, now: datetime | None = None) -> str:
     return deadlines.countdown(deadline, now=now)
 
 
-@register.inclusion_tag("orders/includes/deadline.html")
-def deadline(value: datetime | None) -> dict:
+@register.simple_tag
+def deadline(value: datetime | None) -> SafeString:
     """A deadline as the pages show it: its time, in the viewer's zone, and the countdown."""
-    now = timezone.now()
-    return {
-        "value": value,
-        "countdown": deadlines.countdown(value, now=now),
-        "overdue": value is not None and value < now,
-    }
+    return mark_safe(deadline_markup(value))
 
 
 @register.filter
