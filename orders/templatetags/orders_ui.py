@@ -12,7 +12,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from orders import deadlines
 from orders.html import badge, minute
 from orders.html import deadline as deadline_markup
 from orders.list_columns import COLUMNS, Column, order_row
@@ -84,12 +83,6 @@ def user_role(user: AbstractBaseUser) -> str:
 
 
 register.filter("minute", minute)
-
-
-@register.filter
-def countdown(deadline: datetime | None, now: datetime | None = None) -> str:
-    """ "in 5 h", "overdue by 2 days" (`now`: a fixed clock for tests)."""
-    return deadlines.countdown(deadline, now=now)
 
 
 @register.simple_tag
