@@ -26,7 +26,7 @@ _OUTCOMES = {
 }
 
 
-def event_receive(*, event: Event, client: TelnyxClient | None = None) -> WebhookEvent | None:
+def event_receive(*, event: Event) -> WebhookEvent | None:
     """Records `event` and applies it; returns the record, or None for a repeat delivery (which
     changes nothing).
 
@@ -53,7 +53,7 @@ def event_receive(*, event: Event, client: TelnyxClient | None = None) -> Webhoo
         logger.info("Telnyx event %s (%s) repeated: ignored", event.id, event.event_type)
         return None
     if handled:
-        _apply(record, client=client, fetch=False)
+        _apply(record, fetch=False)
     logger.info(
         "Telnyx event %s (%s) for order %s: %s",
         record.event_id,
@@ -74,7 +74,7 @@ def event_apply(*, event_pk: int, client: TelnyxClient | None = None) -> Webhook
     return record
 
 
-def _apply(record: WebhookEvent, *, client: TelnyxClient | None, fetch: bool) -> None:
+def _apply(record: WebhookEvent, *, fetch: bool, client: TelnyxClient | None = None) -> None:
     try:
         order, result = order_apply_payload(payload=record.payload, client=client, fetch=fetch)
     except TelnyxError as exc:
