@@ -150,6 +150,26 @@ def test_sync_renews_its_lease_as_it_goes(telnyx_settings, sandbox, monkeypatch)
     assert len(set(expiries)) == 20
 
 
+def test_sync_renews_its_lease_between_the_orders_and_the_paperwork(
+    telnyx_settings, sandbox, monkeypatch
+):
+    monkeypatch.setattr(locks, "DEFAULT_LEASE", timedelta(0))
+    expiries = []
+    comments_sync = sync.comments_sync
+
+    def comments_after_the_orders(**kwargs):
+        expiries.append(("comments", lock_expiry()))
+        return comments_sync(**kwargs)
+
+    monkeypatch.setattr(sync, "comments_sync", comments_after_the_orders)
+
+    sync.orders_sync(progress=lambda done, total: expiries.append(("orders", lock_expiry())))
+
+    (_, last_order), (step, comments) = expiries[-2:]
+    assert step == "comments"
+    assert comments > last_order
+
+
 def test_sync_whose_lease_was_taken_over_stops_and_leaves_the_lease_alone(
     telnyx_settings, sandbox, monkeypatch
 ):

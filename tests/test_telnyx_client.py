@@ -951,14 +951,13 @@ def test_interactive_client_has_the_interactive_budget_and_the_sync_s_none(setti
 
     interactive, sync = get_client(interactive=True), get_client()
 
-    assert (interactive.budget, interactive.shared_budget) == (3.5, True)
-    assert (sync.budget, sync.shared_budget) == (None, False)
+    assert (interactive.budget, sync.budget) == (3.5, None)
 
 
-def test_shared_budget_covers_every_request_of_the_client(http, sleeps):
+def test_budget_covers_every_request_of_the_client(http, sleeps):
     """A person's action: the write, then fetching the order again, all within one budget."""
     now = [1000.0]
-    telnyx = TelnyxClient(api_key=KEY, base_url=BASE, timeout=4.5, budget=8.0, shared_budget=True)
+    telnyx = TelnyxClient(api_key=KEY, base_url=BASE, timeout=4.5, budget=8.0)
     telnyx.clock = lambda: now[0]
     http.add("PATCH", ORDER_URL, json={"data": {"id": ORDER_ID}})
     http.add("GET", ORDER_URL, json={"data": {"id": ORDER_ID}})

@@ -64,7 +64,7 @@ def test_signed_order_complete_is_applied_and_recorded(client, db, webhook_signe
 
     assert response.status_code == 200
     assert response.json() == {"outcome": "applied"}
-    apply.assert_called_once_with(payload=payload, client=None, fetch=False)
+    apply.assert_called_once_with(payload=payload, fetch=False)
     record = WebhookEvent.objects.get()
     assert record.event_id == "ev-1"
     assert record.event_type == "number_order.complete"

@@ -14,6 +14,8 @@ from typing import Any, NoReturn
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from orders.services.telnyx_data import parse_timestamp
+
 # Dates an event may hold, anywhere in it: those the order cache takes.
 from orders.services.telnyx_fields import EARLIEST, LATEST
 
@@ -88,11 +90,8 @@ def _check_date(value: str) -> None:
         return
     if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=UTC)
-    try:
-        in_range = EARLIEST <= parsed.astimezone(UTC) < LATEST
-    except OverflowError:  # 9999-12-31T23:00-14:00 is in year 10000 in UTC
-        in_range = False
-    if not in_range:
+    # Compared as they are: converted to UTC, 9999-12-31T23:00-14:00 overflows into year 10000.
+    if not EARLIEST <= parsed < LATEST:
         raise MalformedEvent(f"a date is outside the years {EARLIEST.year}-{LATEST.year - 1}")
 
 
@@ -129,14 +128,6 @@ def _text(data: dict, key: str, max_length: int) -> str:
     return value
 
 
-def _datetime(value: Any) -> datetime | None:
-    """A readable date (_check_storable refused any invalid or out of range one), else None."""
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
-
-
 def _attempt(meta: Any) -> int | None:
     attempt = meta.get("attempt") if isinstance(meta, dict) else None
     # bool is an int to Python, not to JSON.
@@ -159,7 +150,7 @@ def parse_event(body: bytes) -> Event:
     return Event(
         id=event_id,
         event_type=event_type,
-        occurred_at=_datetime(data.get("occurred_at")),
+        occurred_at=parse_timestamp(data.get("occurred_at")),
         attempt=_attempt(document.get("meta")),
         payload=payload,
     )

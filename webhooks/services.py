@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from orders.services.refresh import order_apply_payload
 from orders.services.store import SyncOutcome
-from orders.telnyx import TelnyxClient, TelnyxError
+from orders.telnyx import TelnyxError
 from webhooks.events import Event
 from webhooks.models import Outcome, WebhookEvent
 
@@ -26,7 +26,7 @@ _OUTCOMES = {
 }
 
 
-def event_receive(*, event: Event, client: TelnyxClient | None = None) -> WebhookEvent | None:
+def event_receive(*, event: Event) -> WebhookEvent | None:
     """Records `event` and applies it; returns the record, or None for a repeat delivery (which
     changes nothing).
 
@@ -53,7 +53,7 @@ def event_receive(*, event: Event, client: TelnyxClient | None = None) -> Webhoo
         logger.info("Telnyx event %s (%s) repeated: ignored", event.id, event.event_type)
         return None
     if handled:
-        _apply(record, client=client, fetch=False)
+        _apply(record, fetch=False)
     logger.info(
         "Telnyx event %s (%s) for order %s: %s",
         record.event_id,
@@ -64,19 +64,19 @@ def event_receive(*, event: Event, client: TelnyxClient | None = None) -> Webhoo
     return record
 
 
-def event_apply(*, event_pk: int, client: TelnyxClient | None = None) -> WebhookEvent | None:
+def event_apply(*, event_pk: int) -> WebhookEvent | None:
     """Applies a queued event, fetching its order from Telnyx (a worker's task). Does nothing to
     an event that is not queued (applied already) or gone."""
     record = WebhookEvent.objects.filter(pk=event_pk, outcome=Outcome.QUEUED).first()
     if record is not None:
-        _apply(record, client=client, fetch=True)
+        _apply(record, fetch=True)
         logger.info("Telnyx event %s applied by a worker: %s", record.event_id, record.outcome)
     return record
 
 
-def _apply(record: WebhookEvent, *, client: TelnyxClient | None, fetch: bool) -> None:
+def _apply(record: WebhookEvent, *, fetch: bool) -> None:
     try:
-        order, result = order_apply_payload(payload=record.payload, client=client, fetch=fetch)
+        order, result = order_apply_payload(payload=record.payload, fetch=fetch)
     except TelnyxError as exc:
         # Acknowledged all the same (see views.telnyx): the scheduled sync is the safety net.
         logger.warning("Telnyx event %s not applied: %s", record.event_id, exc)

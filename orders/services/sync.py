@@ -242,11 +242,13 @@ class _Sync:
         return "\n".join(kept)
 
 
-def _paperwork_sync(run: SyncRun, *, order_id: str | None) -> None:
+def _paperwork_sync(run: SyncRun, *, order_id: str | None, keep_alive: Callable[[], None]) -> None:
     """After the orders: on a full sync the requirement groups (one request), the addresses
     (hourly) and the documents (their statuses move as Telnyx reviews them); then the comments
     on pending sub orders, whose threads Telnyx announces by no webhook. What fails is logged
-    and added to the run's errors; the cache keeps what it held, and the next sync tries again."""
+    and added to the run's errors; the cache keeps what it held, and the next sync tries again.
+    `keep_alive` before each step: walking a list or a few hundred threads on a slow Telnyx can
+    outlast what is left of the lease, and another sync must not start meanwhile."""
     problems = []
     caches = (
         ("requirement groups", requirement_groups_sync),
@@ -254,6 +256,7 @@ def _paperwork_sync(run: SyncRun, *, order_id: str | None) -> None:
         ("documents", documents_sync),
     )
     for name, refresh in caches if order_id is None else ():
+        keep_alive()
         try:
             seen = refresh()
         except (TelnyxError, DatabaseError) as error:
@@ -262,6 +265,7 @@ def _paperwork_sync(run: SyncRun, *, order_id: str | None) -> None:
         else:
             if seen is not None:
                 logger.info("sync: %d %s cached", seen, name)
+    keep_alive()
     comments = comments_sync(order_id=order_id)
     logger.info(
         "sync: comments of %d pending sub orders fetched, %d failed, %d left for the next sync",
@@ -313,7 +317,7 @@ def orders_sync(
             run=run, workers=concurrency or settings.TELNYX_SYNC_CONCURRENCY, progress=step
         )
         sync.execute(since=since, order_id=order_id)
-        _paperwork_sync(run, order_id=order_id)
+        _paperwork_sync(run, order_id=order_id, keep_alive=held.keep_alive)
     logger.info(
         "sync: seen %d, created %d, updated %d, unchanged %d, failed %d",
         run.seen,

@@ -53,12 +53,11 @@ class TelnyxClient(
     Nothing changes the session after construction, which is what makes sharing it safe.
 
     `timeout`: seconds each attempt may wait to connect, and then for each read. `budget`: the
-    most seconds one request may take, its retries and waits included (None: no limit). A page
-    view sets one, so that an unanswering Telnyx costs it `budget` seconds rather than timeout
-    times attempts; each page of a list is one request. `shared_budget`: the budget covers all
-    the client's requests together, counted from its first, as a person's action (a write,
-    then fetching the order again) needs; a request that would start with none of it left fails
-    as a timeout without being sent.
+    most seconds all the client's requests may take together, retries and waits included,
+    counted from its first (None: no limit). A person's action (a write, then fetching the
+    order again) sets one, so that an unanswering Telnyx costs it `budget` seconds rather than
+    timeout times attempts; a request that would start with none of it left fails as a timeout
+    without being sent.
     """
 
     def __init__(
@@ -72,13 +71,11 @@ class TelnyxClient(
         session: requests.Session | None = None,
         pool_size: int = 10,
         budget: float | None = None,
-        shared_budget: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.budget = budget
-        self.shared_budget = shared_budget
-        # When the first request of a shared budget started, on self.clock.
+        # When the first request of the budget started, on self.clock.
         self._first_started: float | None = None
         self.max_retries = max_retries
         self.backoff = backoff
@@ -222,11 +219,8 @@ class TelnyxClient(
         """When the request about to start must have ended, on self.clock (None: never)."""
         if self.budget is None:
             return None
-        now = self.clock()
-        if not self.shared_budget:
-            return now + self.budget
         if self._first_started is None:
-            self._first_started = now
+            self._first_started = self.clock()
         return self._first_started + self.budget
 
     def _attempt(
@@ -322,5 +316,4 @@ def get_client(*, interactive: bool = False) -> TelnyxClient:
         max_retries=settings.TELNYX_MAX_RETRIES,
         pool_size=settings.TELNYX_SYNC_CONCURRENCY,
         budget=settings.TELNYX_INTERACTIVE_BUDGET if interactive else None,
-        shared_budget=interactive,
     )

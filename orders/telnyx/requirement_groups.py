@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from orders.telnyx.errors import TelnyxError
+from orders.telnyx.query import query
 
 if TYPE_CHECKING:
     from orders.telnyx import TelnyxClient
@@ -24,13 +25,14 @@ class RequirementGroupCalls:
     ) -> list[dict]:
         """Every group matching the filters. Telnyx answers this one with a bare list, neither
         enveloped in `data` nor paged."""
-        filters = {
-            "country_code": country_code,
-            "phone_number_type": phone_number_type,
-            "status": status,
-            "customer_reference": customer_reference,
-        }
-        params = {f"filter[{name}]": value for name, value in filters.items() if value is not None}
+        params = query(
+            {
+                "filter[country_code]": country_code,
+                "filter[phone_number_type]": phone_number_type,
+                "filter[status]": status,
+                "filter[customer_reference]": customer_reference,
+            }
+        )
         response = self._send("GET", "/requirement_groups", params=params)
         body = self._json(response)
         if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
