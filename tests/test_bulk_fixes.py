@@ -344,6 +344,11 @@ def test_a_manager_retries_the_failures_from_the_job_page(group, sandbox, manage
     assert set(_states(bulk_fix).values()) == {ItemState.DONE}
 
 
+def test_retrying_a_bulk_fix_that_does_not_exist_is_a_404(manager_client):
+    assert manager_client.post(reverse("bulk_fix_retry", args=[999])).status_code == 404
+    assert manager_client.get(reverse("bulk_fix_detail", args=[999])).status_code == 404
+
+
 def test_the_home_page_links_recent_bulk_fixes(group, manager_client):
     bulk_fix = _start(group, _manager(manager_client))
     html = manager_client.get(reverse("home")).content.decode()
