@@ -11,12 +11,14 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.html import minute
 from orders.models import (
     AuditEntry,
     AuditOutcome,
     BulkFix,
     BulkFixStatus,
     ItemState,
+    Order,
     RequirementDefinition,
     RequirementValue,
 )
@@ -246,6 +248,10 @@ def test_the_page_lists_the_groups_orders_all_chosen(group, manager_client):
     for order_id in group.order_ids:
         assert f'value="{order_id}"' in html
     assert html.count("checked") == len(group.order_ids)
+    # Times as every page shows them: the zone named, a deadline with its countdown.
+    created = Order.objects.get(pk=group.order_ids[0]).created_at
+    assert minute(created) in html and minute(created).endswith(" UTC")
+    assert 'class="countdown' in html
 
 
 def test_a_link_that_names_no_group_is_refused(group, manager_client):
