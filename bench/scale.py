@@ -9,8 +9,6 @@ cache); the two are separate rows. Each export is streamed whole in a process of
 
 import json
 import statistics
-import subprocess
-import sys
 import time
 from urllib.parse import urlencode
 
@@ -22,6 +20,7 @@ from django.utils import timezone
 from bench.changelist import changelist_admin, sort_param
 from bench.measure import percentile, time_page
 from bench.report import Row
+from bench.sync import python
 
 RATIO_TARGET = 2.0
 EXPORT_ROWS_PER_S = 50_000
@@ -104,16 +103,8 @@ def size_rows(*, client: Client, label: str, repeat: int, env: dict) -> list[Row
 
 
 def _export_row(*, name: str, path: str, label: str, env: dict) -> Row:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.stream", path],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"streaming {path} failed:\n{done.stderr}")
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    output = python(["-m", "bench.stream", path], env=env)
+    figures = json.loads(output.strip().splitlines()[-1])
     rate = figures["rows"] / figures["seconds"]
     again = figures["rows"] / figures["seconds_again"]
     rss = figures["peak_rss_mb"]

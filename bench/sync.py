@@ -146,18 +146,23 @@ def run_sync(
     )
 
 
-def manage(arguments: list[str], *, env: dict) -> str:
-    """Runs `manage.py` with `arguments`; answers what it printed, raises when it failed."""
+def python(arguments: list[str], *, env: dict) -> str:
+    """Runs this Python with `arguments` in the project; answers what it printed, raises when
+    it failed."""
     finished = subprocess.run(
-        [sys.executable, "manage.py", *arguments],
+        [sys.executable, *arguments],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
     )
     if finished.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(arguments)} failed:\n{finished.stderr[-4000:]}")
+        raise RuntimeError(f"{' '.join(arguments)} failed:\n{finished.stderr[-4000:]}")
     return finished.stdout
+
+
+def manage(arguments: list[str], *, env: dict) -> str:
+    return python(["manage.py", *arguments], env=env)
 
 
 def sync_rows(results: list[SyncResult]) -> list[Row]:

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -99,7 +99,7 @@ def bulk_fix_detail(request: HttpRequest, bulk_fix_id: int) -> HttpResponse:
 @require_POST
 @can_fix
 def bulk_fix_retry(request: HttpRequest, bulk_fix_id: int) -> HttpResponse:
-    bulk_fix = _page_or_404(bulk_fix_id).bulk_fix
+    bulk_fix = get_object_or_404(BulkFix, pk=bulk_fix_id)
     try:
         count = bulk_fix_retry_failures(bulk_fix=bulk_fix, user=request.user)
     except BulkFixRefused as refused:

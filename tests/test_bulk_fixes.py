@@ -11,12 +11,14 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.html import minute
 from orders.models import (
     AuditEntry,
     AuditOutcome,
     BulkFix,
     BulkFixStatus,
     ItemState,
+    Order,
     RequirementDefinition,
     RequirementValue,
 )
@@ -246,6 +248,10 @@ def test_the_page_lists_the_groups_orders_all_chosen(group, manager_client):
     for order_id in group.order_ids:
         assert f'value="{order_id}"' in html
     assert html.count("checked") == len(group.order_ids)
+    # Times as every page shows them: the zone named, a deadline with its countdown.
+    created = Order.objects.get(pk=group.order_ids[0]).created_at
+    assert minute(created) in html and minute(created).endswith(" UTC")
+    assert 'class="countdown' in html
 
 
 def test_a_link_that_names_no_group_is_refused(group, manager_client):
@@ -342,6 +348,11 @@ def test_a_manager_retries_the_failures_from_the_job_page(group, sandbox, manage
     assert response.status_code == 302 and response["Location"] == url
     run_tasks()
     assert set(_states(bulk_fix).values()) == {ItemState.DONE}
+
+
+def test_retrying_a_bulk_fix_that_does_not_exist_is_a_404(manager_client):
+    assert manager_client.post(reverse("bulk_fix_retry", args=[999])).status_code == 404
+    assert manager_client.get(reverse("bulk_fix_detail", args=[999])).status_code == 404
 
 
 def test_the_home_page_links_recent_bulk_fixes(group, manager_client):

@@ -271,9 +271,8 @@ class _Run:
     def _claim(self, count: int) -> list[tuple[BulkFixItem, UpdatePlan]]:
         """The next queued items, marked as being sent (as they were before: `sent_at` and
         `unsure` tell whether an earlier send must be checked), with their plans."""
-        queued = self.items.filter(state=ItemState.QUEUED).order_by("id")
-        ids = list(queued.values_list("id", flat=True)[:count])
-        claimed = list(self.items.filter(id__in=ids))
+        claimed = list(self.items.filter(state=ItemState.QUEUED).order_by("id")[:count])
+        ids = [item.pk for item in claimed]
         self.items.filter(id__in=ids, state=ItemState.QUEUED).update(
             state=ItemState.SENDING, unsure=True, sent_at=timezone.now(), attempts=F("attempts") + 1
         )
