@@ -16,6 +16,7 @@ from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.datastructures import MultiValueDict
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
@@ -221,18 +222,24 @@ def _numbers_query(request: HttpRequest) -> QueryDict:
 def order_page_context(request: HttpRequest, detail: order_page.OrderDetail, **extra) -> dict:
     """What the order page and its partials read; `extra` adds an action's form or failure."""
     numbers_form = NumberFilterForm(_numbers_query(request))
-    threads = order_threads(detail=detail)
+    # Read when a rendered region first uses them: the live refresh, the numbers filter and a
+    # failed action render a few regions, which need a few of these.
+    threads = SimpleLazyObject(lambda: order_threads(detail=detail))
     context = {
         "detail": detail,
-        "history": order_history(order_id=detail.order.pk),
+        "history": SimpleLazyObject(lambda: order_history(order_id=detail.order.pk)),
         "numbers_form": numbers_form,
-        "number_groups": number_groups(detail=detail, numbers_filter=numbers_form.numbers_filter()),
+        "number_groups": SimpleLazyObject(
+            lambda: number_groups(detail=detail, numbers_filter=numbers_form.numbers_filter())
+        ),
         "threads": threads,
-        "group_offers": group_offers(detail=detail),
-        "value_labels": value_labels(detail=detail),
+        "group_offers": SimpleLazyObject(lambda: group_offers(detail=detail)),
+        "value_labels": SimpleLazyObject(lambda: value_labels(detail=detail)),
     }
     if "requirements_form" not in extra and request.user.has_perm(CHANGE_REQUIREMENTS):
-        context["requirements_form"] = requirements_form(detail, threads=threads)
+        context["requirements_form"] = SimpleLazyObject(
+            lambda: requirements_form(detail, threads=threads)
+        )
     return context | extra
 
 
