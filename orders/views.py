@@ -297,7 +297,9 @@ def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
     """Sends the requirements form's changes; files chosen for document requirements are
     uploaded first, in the same action (documents.document_upload_and_fix)."""
     detail = detail_or_404(order_id)
-    form = requirements_form(detail, request.POST, request.FILES)
+    # Read once for the form's decline reasons and, when it is shown again, the comments.
+    threads = order_threads(detail=detail)
+    form = requirements_form(detail, request.POST, request.FILES, threads=threads)
     failure = None
     if form.is_valid():
         reference, changes = form.customer_reference_change(), form.requirement_changes()
@@ -315,7 +317,7 @@ def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
             for requirement_id, document in failed.uploaded.items():
                 data[requirement_field_name(requirement_id)] = str(document.pk)
             detail = detail_or_404(order_id)
-            form = requirements_form(detail, data)
+            form = requirements_form(detail, data, threads=threads)
             form.add_upstream_errors(failed.problems)
             failure = failed
         except actions.ActionFailed as failed:
@@ -330,7 +332,7 @@ def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
             message = f"Telnyx accepted {sent}" + (f", uploading {names}." if names else ".")
             return action_succeeded(request, order_id, message, done)
     context = order_page_context(
-        request, detail, requirements_form=form, requirements_failure=failure
+        request, detail, requirements_form=form, requirements_failure=failure, threads=threads
     )
     if request.htmx:
         regions = (
