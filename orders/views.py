@@ -26,11 +26,7 @@ from orders.list_columns import LIST_FIELDS
 from orders.models import Order, Status, SubOrder
 from orders.number_filters import NumberFilterForm
 from orders.regions import ACTION_REGIONS, LIVE_REGIONS, Region
-from orders.requirement_forms import (
-    RequirementsForm,
-    requirement_field_name,
-    search_field_name,
-)
+from orders.requirement_forms import RequirementsForm, requirement_field_name, search_field_name
 from orders.selectors import order_list as order_list_selectors
 from orders.selectors import order_page
 from orders.selectors.bulk_fixes import recent_bulk_fixes
@@ -222,8 +218,7 @@ def _numbers_query(request: HttpRequest) -> QueryDict:
 def order_page_context(request: HttpRequest, detail: order_page.OrderDetail, **extra) -> dict:
     """What the order page and its partials read; `extra` adds an action's form or failure."""
     numbers_form = NumberFilterForm(_numbers_query(request))
-    # Read when a rendered region first uses them: the live refresh, the numbers filter and a
-    # failed action render a few regions, which need a few of these.
+    # Read on first use: the live refresh, the numbers filter and failures render few regions.
     threads = SimpleLazyObject(lambda: order_threads(detail=detail))
     context = {
         "detail": detail,
@@ -237,9 +232,8 @@ def order_page_context(request: HttpRequest, detail: order_page.OrderDetail, **e
         "value_labels": SimpleLazyObject(lambda: value_labels(detail=detail)),
     }
     if "requirements_form" not in extra and request.user.has_perm(CHANGE_REQUIREMENTS):
-        context["requirements_form"] = SimpleLazyObject(
-            lambda: requirements_form(detail, threads=threads)
-        )
+        form = partial(requirements_form, detail, threads=threads)
+        context["requirements_form"] = SimpleLazyObject(form)
     return context | extra
 
 
@@ -297,7 +291,6 @@ def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
     """Sends the requirements form's changes; files chosen for document requirements are
     uploaded first, in the same action (documents.document_upload_and_fix)."""
     detail = detail_or_404(order_id)
-    # Read once for the form's decline reasons and, when it is shown again, the comments.
     threads = order_threads(detail=detail)
     form = requirements_form(detail, request.POST, request.FILES, threads=threads)
     failure = None
