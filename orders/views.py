@@ -16,6 +16,7 @@ from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.datastructures import MultiValueDict
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
@@ -25,11 +26,7 @@ from orders.list_columns import LIST_FIELDS
 from orders.models import Order, Status, SubOrder
 from orders.number_filters import NumberFilterForm
 from orders.regions import ACTION_REGIONS, LIVE_REGIONS, Region
-from orders.requirement_forms import (
-    RequirementsForm,
-    requirement_field_name,
-    search_field_name,
-)
+from orders.requirement_forms import RequirementsForm, requirement_field_name, search_field_name
 from orders.selectors import order_list as order_list_selectors
 from orders.selectors import order_page
 from orders.selectors.bulk_fixes import recent_bulk_fixes
@@ -221,18 +218,22 @@ def _numbers_query(request: HttpRequest) -> QueryDict:
 def order_page_context(request: HttpRequest, detail: order_page.OrderDetail, **extra) -> dict:
     """What the order page and its partials read; `extra` adds an action's form or failure."""
     numbers_form = NumberFilterForm(_numbers_query(request))
-    threads = order_threads(detail=detail)
+    # Read on first use: the live refresh, the numbers filter and failures render few regions.
+    threads = SimpleLazyObject(lambda: order_threads(detail=detail))
     context = {
         "detail": detail,
-        "history": order_history(order_id=detail.order.pk),
+        "history": SimpleLazyObject(lambda: order_history(order_id=detail.order.pk)),
         "numbers_form": numbers_form,
-        "number_groups": number_groups(detail=detail, numbers_filter=numbers_form.numbers_filter()),
+        "number_groups": SimpleLazyObject(
+            lambda: number_groups(detail=detail, numbers_filter=numbers_form.numbers_filter())
+        ),
         "threads": threads,
-        "group_offers": group_offers(detail=detail),
-        "value_labels": value_labels(detail=detail),
+        "group_offers": SimpleLazyObject(lambda: group_offers(detail=detail)),
+        "value_labels": SimpleLazyObject(lambda: value_labels(detail=detail)),
     }
     if "requirements_form" not in extra and request.user.has_perm(CHANGE_REQUIREMENTS):
-        context["requirements_form"] = requirements_form(detail, threads=threads)
+        form = partial(requirements_form, detail, threads=threads)
+        context["requirements_form"] = SimpleLazyObject(form)
     return context | extra
 
 
@@ -290,7 +291,8 @@ def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
     """Sends the requirements form's changes; files chosen for document requirements are
     uploaded first, in the same action (documents.document_upload_and_fix)."""
     detail = detail_or_404(order_id)
-    form = requirements_form(detail, request.POST, request.FILES)
+    threads = order_threads(detail=detail)
+    form = requirements_form(detail, request.POST, request.FILES, threads=threads)
     failure = None
     if form.is_valid():
         reference, changes = form.customer_reference_change(), form.requirement_changes()
@@ -308,7 +310,7 @@ def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
             for requirement_id, document in failed.uploaded.items():
                 data[requirement_field_name(requirement_id)] = str(document.pk)
             detail = detail_or_404(order_id)
-            form = requirements_form(detail, data)
+            form = requirements_form(detail, data, threads=threads)
             form.add_upstream_errors(failed.problems)
             failure = failed
         except actions.ActionFailed as failed:
@@ -323,7 +325,7 @@ def order_update(request: HttpRequest, order_id: UUID) -> HttpResponse:
             message = f"Telnyx accepted {sent}" + (f", uploading {names}." if names else ".")
             return action_succeeded(request, order_id, message, done)
     context = order_page_context(
-        request, detail, requirements_form=form, requirements_failure=failure
+        request, detail, requirements_form=form, requirements_failure=failure, threads=threads
     )
     if request.htmx:
         regions = (

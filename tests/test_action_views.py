@@ -5,7 +5,9 @@ import json
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.models import AuditEntry, AuditOutcome, RequirementDefinition, Status, SubOrder
@@ -157,6 +159,21 @@ def test_value_refused_locally_is_not_sent_and_stays_in_the_form(synced, manager
     assert re.search(rf'name="{name}" value="{typed}" checked aria-invalid="true"', part)
     assert synced.requests == []
     assert not AuditEntry.objects.exists()
+
+
+def test_form_shown_again_reads_the_comments_once(synced, manager_client):
+    order, summary = pending_requirement("Customer type")
+    name = requirement_field_name(summary.requirement_id)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = manager_client.post(
+            update_url(order), form_data(order, **{name: summary.current_value})
+        )
+
+    assert response.status_code == 422
+    assert 'id="comments"' in response.content.decode()
+    read = [q["sql"] for q in queries.captured_queries if '"orders_comment"' in q["sql"]]
+    assert len(read) == 1
 
 
 def test_unchanged_form_sends_nothing(synced, manager_client):

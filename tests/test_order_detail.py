@@ -15,7 +15,7 @@ from django_htmx.middleware import HtmxDetails
 from orders.models import Order, PhoneNumber, RequirementDefinition, RequirementValue, SubOrder
 from orders.selectors.order_page import order_detail, requirement_summaries
 from orders.views import order_page_context
-from tests.helpers import html_section, page_html
+from tests.helpers import HTMX, html_section, page_html
 
 
 def _page(client, order: Order) -> str:
@@ -242,6 +242,30 @@ def test_order_page_queries_do_not_grow_with_numbers(
         _page(support_client, small)
     with django_assert_max_num_queries(len(small_page)):
         _page(support_client, big)
+
+
+@pytest.mark.parametrize(
+    ("headers", "unread"),
+    [
+        # The live refresh: no comments, and no requirements form with its address picker.
+        (HTMX, ("orders_comment", "orders_address")),
+        # The numbers filter: nothing but the numbers.
+        (HTMX | {"HX-Target": "number-groups"}, ("orders_comment", "orders_address", "audit")),
+    ],
+)
+def test_order_page_regions_read_only_what_they_show(
+    manager_client, order_factory, address, headers, unread
+):
+    order = order_factory(definitions=[address])
+
+    with CaptureQueriesContext(connection) as queries:
+        response = manager_client.get(reverse("order_detail", args=[order.id]), headers=headers)
+
+    assert response.status_code == 200
+    read = " ".join(query["sql"] for query in queries.captured_queries)
+    assert '"orders_phonenumber"' in read
+    for table in unread:
+        assert table not in read
 
 
 def test_page_parts_render_on_their_own(order_factory, rf, support_user):

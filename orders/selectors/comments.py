@@ -3,10 +3,8 @@ the reviewers gave for declining a requirement."""
 
 from dataclasses import dataclass, field
 
-from orders.models import Comment, CommenterType, SubOrder
+from orders.models import Comment, CommenterType, SubOrder, ValueStatus
 from orders.selectors.order_page import OrderDetail, RequirementSummary
-
-DECLINED = "declined"
 
 
 @dataclass
@@ -47,7 +45,7 @@ def with_decline_reasons(
         reverse=True,
     )
     for summary in summaries:
-        if DECLINED not in summary.statuses or summary.definition is None:
+        if ValueStatus.DECLINED not in summary.statuses or summary.definition is None:
             continue
         label = summary.definition.label.casefold()
         summary.decline_reason = next(

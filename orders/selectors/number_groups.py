@@ -26,9 +26,9 @@ class RequirementState(StrEnum):
     def of(cls, row: RequirementRow) -> "RequirementState":
         if not row.field_value:
             return cls.AWAITING
-        if row.status == "declined":
+        if row.status == ValueStatus.DECLINED:
             return cls.DECLINED
-        if row.status == "approved":
+        if row.status == ValueStatus.APPROVED:
             return cls.APPROVED
         return cls.IN_REVIEW
 

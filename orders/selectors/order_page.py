@@ -8,6 +8,7 @@ from django.db.models import CharField
 from django.db.models.functions import Cast
 
 from orders.models import (
+    REQUIREMENTS_CANCELLED,
     Comment,
     Order,
     PhoneNumber,
@@ -55,7 +56,7 @@ class SubOrderDetail:
         return (
             self.sub_order.status == Status.FAILURE
             and bool(self.numbers)
-            and all(n.requirements_status == "cancelled" for n in self.numbers)
+            and all(n.requirements_status == REQUIREMENTS_CANCELLED for n in self.numbers)
         )
 
     @property
@@ -191,7 +192,7 @@ def requirement_summaries(*, detail: OrderDetail) -> list[RequirementSummary]:
     summaries: dict[uuid.UUID, RequirementSummary] = {}
     for kind, numbers in groups:
         for number in numbers:
-            if number.requirements_status == "cancelled":
+            if number.requirements_status == REQUIREMENTS_CANCELLED:
                 continue
             for row in number.requirements:
                 summary = summaries.get(row.requirement_id)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from orders.models import RequirementGroup, Status, SubOrder
+from orders.models import REQUIREMENTS_CANCELLED, RequirementGroup, Status, SubOrder
 from orders.selectors.order_page import OrderDetail, SubOrderDetail
 
 # The only status in which Telnyx lets a group be attached and the dashboard offers it.
@@ -50,7 +50,7 @@ def _changes(group: RequirementGroup, sub: SubOrderDetail, labels: dict) -> list
     another value (Telnyx leaves approved values alone)."""
     open_values: dict[uuid.UUID, list[tuple[str, str]]] = {}
     for number in sub.numbers:
-        if number.requirements_status == "cancelled":
+        if number.requirements_status == REQUIREMENTS_CANCELLED:
             continue
         for row in number.requirements:
             if row.status != "approved":

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from django.db import models
 from django.utils import timezone
 
-from orders.services.telnyx_data import as_text, parse_timestamp
+from orders.services.telnyx_data import as_text, clean_text, parse_timestamp
 from orders.telnyx import TelnyxError
 
 logger = logging.getLogger(__name__)
@@ -17,7 +17,7 @@ def record_fields(model: type[models.Model], data: dict, names: Iterable[str]) -
     """The text columns `names` of `model` from Telnyx's JSON (NUL bytes dropped, cut to the
     column's length: Telnyx can send anything), with its timestamps and our synced_at."""
     fields = {
-        name: as_text(data.get(name)).replace("\x00", "")[: model._meta.get_field(name).max_length]
+        name: clean_text(as_text(data.get(name)), model._meta.get_field(name).max_length)
         for name in names
     }
     return fields | {
