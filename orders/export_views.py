@@ -13,6 +13,7 @@ from orders.forms import OrderFilterForm
 from orders.models import Order
 from orders.number_filters import NumberFilterForm
 from orders.selectors import order_exports
+from orders.selectors.number_groups import RequirementState
 from orders.views import can_browse
 
 # What a file name keeps of a customer reference; the rest becomes "-".
@@ -22,7 +23,8 @@ _NAME_UNSAFE = re.compile(r"[^\w.-]+")
 def _value_status(row) -> str:
     if row.requirements__requirement_id is None:
         return ""
-    return row.requirements__status if row.requirements__field_value else "awaiting value"
+    status = row.requirements__status
+    return RequirementState.of_value(row.requirements__field_value, status).shown(status)
 
 
 def _columns() -> list[CsvColumn]:

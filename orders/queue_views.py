@@ -8,6 +8,7 @@ from orders.queue_forms import QueueFilterForm
 from orders.regions import Region
 from orders.selectors import queue as queue_selectors
 from orders.selectors.freshness import orders_change_token
+from orders.selectors.number_groups import RequirementState
 from orders.selectors.order_exports import requirement_labels
 from orders.views import can_browse, render_htmx
 
@@ -63,7 +64,10 @@ def queue_export(request: HttpRequest) -> HttpResponse:
         CsvColumn("number_type", lambda row: row.number_type),
         CsvColumn("requirement_id", lambda row: row.requirement_id),
         CsvColumn("requirement", lambda row: labels.get(row.requirement_id, "")),
-        CsvColumn("status", lambda row: row.status or "awaiting value"),
+        CsvColumn(
+            "status",
+            lambda row: RequirementState.of_value(row.field_value, row.status).shown(row.status),
+        ),
     ]
     rows = queue_selectors.queue_export_rows(sort=form.chosen_sort(), **form.filters())
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -115,3 +115,23 @@ def test_the_live_refresh_keeps_the_filter_of_the_page_being_looked_at(
     response = support_client.get(f"/orders/{order.pk}/", headers=HTMX | {"HX-Current-URL": url})
 
     assert _shown(html_section(response.content.decode(), "numbers")) == [first.phone_number]
+
+
+def test_requirement_states_read_telnyxs_verdict_first_as_the_queue_does(
+    support_client, order_factory
+):
+    order = order_factory(numbers=3)
+    declined, approved, _ = order.phone_numbers.order_by("phone_number")
+    # Telnyx declined or approved a value that it holds no text for: its verdict counts.
+    RequirementValue.objects.filter(phone_number=declined).update(status="declined")
+    RequirementValue.objects.filter(phone_number=approved).update(status="approved")
+
+    assert _shown(_numbers(support_client, order, requirement="declined")) == [
+        declined.phone_number
+    ]
+    assert approved.phone_number not in _shown(
+        _numbers(support_client, order, requirement="awaiting")
+    )
+    assert _shown(_numbers(support_client, order, requirement="approved")) == [
+        approved.phone_number
+    ]

@@ -24,23 +24,31 @@ class RequirementState(StrEnum):
 
     @classmethod
     def of(cls, row: RequirementRow) -> "RequirementState":
-        if not row.field_value:
-            return cls.AWAITING
-        if row.status == ValueStatus.DECLINED:
+        return cls.of_value(row.field_value, row.status)
+
+    @classmethod
+    def of_value(cls, field_value: str, status: str) -> "RequirementState":
+        """Telnyx's verdict first, then whether a value was given. AWAITING and DECLINED are what
+        the queue lists (orders.selectors.queue.needs_action)."""
+        if status == ValueStatus.DECLINED:
             return cls.DECLINED
-        if row.status == ValueStatus.APPROVED:
+        if status == ValueStatus.APPROVED:
             return cls.APPROVED
-        return cls.IN_REVIEW
+        return cls.AWAITING if not field_value else cls.IN_REVIEW
 
     def where(self) -> Q:
         """of() in SQL: the requirement values in this state."""
-        if self is RequirementState.AWAITING:
-            return Q(field_value="")
         reviewed = (ValueStatus.DECLINED, ValueStatus.APPROVED)
+        if self is RequirementState.AWAITING:
+            return Q(field_value="") & ~Q(status__in=reviewed)
         if self is RequirementState.IN_REVIEW:
             return ~Q(field_value="") & ~Q(status__in=reviewed)
         status = ValueStatus.DECLINED if self is RequirementState.DECLINED else ValueStatus.APPROVED
-        return ~Q(field_value="") & Q(status=status)
+        return Q(status=status)
+
+    def shown(self, status: str) -> str:
+        """The status a CSV writes: Telnyx's, or "awaiting value" before there is one."""
+        return "awaiting value" if self is RequirementState.AWAITING and not status else status
 
 
 @dataclass(frozen=True)

@@ -341,9 +341,9 @@ EXPORT_FIELDS = {
 
 
 def queue_export_rows(*, sort: str = DEFAULT_SORT, **filters) -> Iterator[tuple]:
-    """A row per value in the filtered queue (named tuples: EXPORT_FIELDS, requirement_id and
-    status), nearest deadline first, fetched in chunks: the export streams them without holding
-    them."""
+    """A row per value in the filtered queue (named tuples: EXPORT_FIELDS, requirement_id,
+    field_value and status), nearest deadline first, fetched in chunks: the export streams them
+    without holding them."""
     deadline = F("phone_number__deadline")
     latest_first = sort == "-deadline"
     nearest = deadline.desc(nulls_last=True) if latest_first else deadline.asc(nulls_last=True)
@@ -351,6 +351,6 @@ def queue_export_rows(*, sort: str = DEFAULT_SORT, **filters) -> Iterator[tuple]
         queue_values(**filters)
         .annotate(**EXPORT_FIELDS)
         .order_by(nearest, "order_id", "e164", "requirement_id")
-        .values_list(*EXPORT_FIELDS, "requirement_id", "status", named=True)
+        .values_list(*EXPORT_FIELDS, "requirement_id", "field_value", "status", named=True)
         .iterator(chunk_size=2000)
     )
