@@ -23,7 +23,8 @@ from orders.services.audit import (
     sent_request,
 )
 from orders.services.fetch import client_scope
-from orders.services.telnyx_data import clean_text, malformed, parse_timestamp
+from orders.services.telnyx_data import malformed, parse_timestamp
+from orders.services.telnyx_fields import clean_text, max_lengths
 from orders.telnyx import TelnyxClient, TelnyxError
 
 logger = logging.getLogger(__name__)
@@ -39,18 +40,22 @@ MAX_BODY = 5000
 # What fetching a thread again rewrites of a comment already cached.
 COMMENT_FIELDS = ["body", "commenter", "commenter_type", "updated_at", "read_at", "synced_at"]
 
+_COMMENT_TEXT = max_lengths(Comment)
+
 
 def _comment_row(item: dict) -> dict:
     created_at = parse_timestamp(item.get("created_at"))
     if created_at is None:
         raise ValueError(f"comment {item.get('id')!r} has no created_at")
+    limit = _COMMENT_TEXT
     return {
         "id": UUID(str(item["id"])),
-        "record_type": clean_text(item.get("comment_record_type"), 32) or RECORD_TYPE,
+        "record_type": clean_text(item.get("comment_record_type"), _COMMENT_TEXT["record_type"])
+        or RECORD_TYPE,
         "record_id": UUID(str(item["comment_record_id"])),
         "body": clean_text(item.get("body"), MAX_BODY),
-        "commenter": clean_text(item.get("commenter"), 255),
-        "commenter_type": clean_text(item.get("commenter_type"), 16),
+        "commenter": clean_text(item.get("commenter"), limit["commenter"]),
+        "commenter_type": clean_text(item.get("commenter_type"), limit["commenter_type"]),
         "created_at": created_at,
         "updated_at": parse_timestamp(item.get("updated_at")),
         "read_at": parse_timestamp(item.get("read_at")),

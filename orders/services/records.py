@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable
 from django.db import models
 from django.utils import timezone
 
-from orders.services.telnyx_data import as_text, clean_text, parse_timestamp
+from orders.services.telnyx_data import as_text, parse_timestamp
+from orders.services.telnyx_fields import clean_text
 from orders.telnyx import TelnyxError
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ from orders.services.actions import ActionDone, ActionFailed, write_failed
 from orders.services.audit import audit_complete, audit_completed, audit_write, sent_request
 from orders.services.fetch import client_scope
 from orders.services.refresh import order_reload
-from orders.services.telnyx_data import clean_text, malformed, parse_timestamp
+from orders.services.telnyx_data import malformed, parse_timestamp
+from orders.services.telnyx_fields import clean_text, max_lengths
 from orders.telnyx import TelnyxClient, TelnyxError
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,9 @@ GROUP_FIELDS = [
 ]
 
 
+_GROUP_TEXT = max_lengths(RequirementGroup)
+
+
 def _values(items: object) -> list[dict]:
     """A group's `regulatory_requirements`, keeping what the pages read, as strings."""
     if not isinstance(items, list):
@@ -53,16 +57,18 @@ def _values(items: object) -> list[dict]:
 
 
 def _group_row(item: dict) -> dict:
-    group_id = clean_text(item["id"], 64)
+    group_id = clean_text(item["id"], _GROUP_TEXT["id"])
     if not group_id:
         raise ValueError(f"a requirement group without an id: {item.get('id')!r}")
     return {
         "id": group_id,
-        "country_code": clean_text(item.get("country_code"), 2),
-        "phone_number_type": clean_text(item.get("phone_number_type"), 16),
-        "action": clean_text(item.get("action"), 32),
-        "status": clean_text(item.get("status"), 32),
-        "customer_reference": clean_text(item.get("customer_reference"), 255),
+        # Every text column of the model but the id: country_code, phone_number_type, action,
+        # status, customer_reference.
+        **{
+            name: clean_text(item.get(name), limit)
+            for name, limit in _GROUP_TEXT.items()
+            if name != "id"
+        },
         "regulatory_requirements": _values(item.get("regulatory_requirements")),
         "created_at": parse_timestamp(item.get("created_at")),
         "updated_at": parse_timestamp(item.get("updated_at")),

@@ -70,14 +70,6 @@ def as_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def clean_text(value: object, limit: int) -> str:
-    """A string field of Telnyx's as the cache can hold it: "" for anything but a string, no
-    NUL (which PostgreSQL refuses), at most `limit` characters."""
-    if not isinstance(value, str):
-        return ""
-    return value.replace("\x00", "")[:limit]
-
-
 # Telnyx sends e.g. "address_id" or "document_id" where the spec says "address" or "document".
 _FIELD_TYPE_PREFIXES = (
     ("address", FieldType.ADDRESS),

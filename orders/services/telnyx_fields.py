@@ -44,6 +44,16 @@ def quoted(value: object) -> str:
     return text if len(text) <= _QUOTED else f"{text[: _QUOTED - 3]}..."
 
 
+def clean_text(value: object, limit: int) -> str:
+    """The lenient reader, for records that are shown but never acted on (comments, groups,
+    addresses, documents): a string field of Telnyx's as the cache can hold it, "" for anything
+    but a string, no NUL (which PostgreSQL refuses), at most `limit` characters. Orders are read
+    strictly by text()."""
+    if not isinstance(value, str):
+        return ""
+    return value.replace("\x00", "")[:limit]
+
+
 def max_lengths(model: type[Model]) -> dict[str, int]:
     """Each text column's max_length, by field name."""
     return {
