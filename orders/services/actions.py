@@ -168,6 +168,24 @@ def _recache(*, client: TelnyxClient, order_id: UUID, answer: dict | None = None
         return None
 
 
+def requirements_sent(changes: Mapping[UUID, str]) -> list[dict]:
+    """A PATCH's `regulatory_requirements`: requirement id -> value, as Telnyx takes them."""
+    return [
+        {"requirement_id": str(requirement_id), "field_value": value}
+        for requirement_id, value in changes.items()
+    ]
+
+
+def refusal_message(
+    error: TelnyxError, *, problems: dict[UUID | str, list[str]] | None, subject: str
+) -> str:
+    """What a person is told of a write Telnyx answered with an error: the fields it named are
+    marked where they are shown, anything else is said in words."""
+    if problems:
+        return "Telnyx refused the values marked below, so nothing was changed."
+    return failure_message(error, subject=subject)
+
+
 def write_failed(
     entry: AuditEntry,
     error: TelnyxError,
@@ -187,11 +205,7 @@ def write_failed(
     """
     if not (error.outcome_unknown or error.kind == "malformed"):
         audit_complete(entry, outcome=audit_outcome(error), error=error)
-        message = (
-            "Telnyx refused the values marked below, so nothing was changed."
-            if problems
-            else failure_message(error, subject=subject)
-        )
+        message = refusal_message(error, problems=problems, subject=subject)
         return ActionFailed(message, entry=entry, error=error, problems=problems)
     refreshed = error.kind != "malformed" and _recache(client=telnyx, order_id=order_id) is not None
     audit_complete(entry, outcome=AuditOutcome.UNKNOWN, error=error)
@@ -225,10 +239,7 @@ def order_update(
     except that a 404 marks the order gone and an unknown outcome fetches the order again.
     """
     sent = list(changes)
-    requirements = [
-        {"requirement_id": str(requirement_id), "field_value": value}
-        for requirement_id, value in changes.items()
-    ]
+    requirements = requirements_sent(changes)
     body: dict = {} if customer_reference is None else {"customer_reference": customer_reference}
     if requirements:
         body["regulatory_requirements"] = requirements

@@ -16,8 +16,9 @@ from orders.services.actions import (
     ActionDone,
     ActionFailed,
     answered_values,
-    failure_message,
+    refusal_message,
     requirement_values,
+    requirements_sent,
     update_problems,
 )
 from orders.services.audit import audit_outcome, audit_write, sent_request
@@ -39,10 +40,7 @@ class UpdatePlan:
 
     @property
     def requirements(self) -> list[dict]:
-        return [
-            {"requirement_id": str(requirement_id), "field_value": value}
-            for requirement_id, value in self.changes.items()
-        ]
+        return requirements_sent(self.changes)
 
 
 @dataclass
@@ -134,11 +132,7 @@ def update_record(
             outcome=AuditOutcome.UNKNOWN if unknown else audit_outcome(error), error=error
         )
         problems = update_problems(error, sent)
-        message = (
-            "Telnyx refused the values marked below, so nothing was changed."
-            if problems
-            else failure_message(error, subject="order")
-        )
+        message = refusal_message(error, problems=problems, subject="order")
         raise ActionFailed(message, entry=entry, error=error, problems=problems) from error
     entry = record(outcome=AuditOutcome.SUCCESS, after=result.after)
     return ActionDone(entry=entry, order=order, stored=stored)
