@@ -13,7 +13,7 @@ from orders.bulk_forms import BulkFixForm, BulkFixGroupForm
 from orders.models import BulkFix
 from orders.regions import Region
 from orders.selectors.bulk_fixes import bulk_fix_candidates, bulk_fix_page
-from orders.selectors.queue import queue_group_orders
+from orders.selectors.queue_scope import queue_group_orders
 from orders.services.bulk_fixes import BulkFixRefused, bulk_fix_retry_failures, bulk_fix_start
 from orders.views import CHANGE_REQUIREMENTS, FAILED, can_browse, render_htmx
 

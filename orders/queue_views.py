@@ -10,6 +10,8 @@ from orders.selectors import queue as queue_selectors
 from orders.selectors.freshness import orders_change_token
 from orders.selectors.number_groups import RequirementState
 from orders.selectors.order_exports import requirement_labels
+from orders.selectors.queue_scope import queue_export_rows
+from orders.selectors.queue_totals import queue_totals
 from orders.views import can_browse, render_htmx
 
 PAGE_SIZE = 50
@@ -42,7 +44,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
-        "totals": queue_selectors.queue_totals(token=changes_since, **filters),
+        "totals": queue_totals(token=changes_since, **filters),
         "export_query": request.GET.urlencode(),
         "changes_since": changes_since,
     }
@@ -69,6 +71,6 @@ def queue_export(request: HttpRequest) -> HttpResponse:
             lambda row: RequirementState.of_value(row.field_value, row.status).shown(row.status),
         ),
     ]
-    rows = queue_selectors.queue_export_rows(sort=form.chosen_sort(), **form.filters())
+    rows = queue_export_rows(sort=form.chosen_sort(), **form.filters())
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return csv_response(rows=rows, columns=columns, filename=f"queue-{stamp}.csv")

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from orders.models import RequirementDefinition, Status
 from orders.selectors.freshness import orders_change_token
-from orders.selectors.queue import queue_totals
+from orders.selectors.queue_totals import queue_totals
 from orders.services.actions import sub_order_cancel
 from orders.services.store import order_store
 from orders.services.telnyx_data import OrderBundle
@@ -26,11 +26,11 @@ def _vat() -> RequirementDefinition:
 
 
 def _queue(client, **params):
-    """The queue view's totals, and how many queries it ran."""
+    """The queue view's totals, and how many of its queries read the queue's own rows."""
     with CaptureQueriesContext(connection) as captured:
         response = client.get(reverse("queue"), params)
     assert response.status_code == 200
-    return response.context["totals"], len(captured)
+    return response.context["totals"], sum("orders_queue" in q["sql"] for q in captured)
 
 
 def test_a_repeated_view_reads_the_groups_and_totals_from_the_cache(support_client, order_factory):
@@ -42,8 +42,10 @@ def test_a_repeated_view_reads_the_groups_and_totals_from_the_cache(support_clie
 
     assert again == first
     assert first.values == 3
-    # The page's groups and the totals: two aggregates fewer.
-    assert warm == cold - 2
+    # The page's groups, their count and the totals (each after checking the rows are up to
+    # date) came from the queue's rows, then from the cache.
+    assert cold >= 3
+    assert warm == 0
 
 
 def test_an_order_stored_with_a_value_given_leaves_the_next_view(support_client, order_factory):

@@ -22,6 +22,7 @@ from orders.models.paperwork import (
     RequirementGroup,
 )
 from orders.models.preferences import UserPreference
+from orders.models.queue import QueueDeadlineHour, QueueGroupRow, QueueSlice, QueueTally
 from orders.models.sync import Lease, SyncRun
 
 __all__ = [
@@ -41,6 +42,10 @@ __all__ = [
     "Lease",
     "Order",
     "PhoneNumber",
+    "QueueDeadlineHour",
+    "QueueGroupRow",
+    "QueueSlice",
+    "QueueTally",
     "RequirementDefinition",
     "RequirementGroup",
     "RequirementValue",

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from orders.models import Order, Status
 from orders.selectors.freshness import orders_change_token
-from orders.selectors.queue import QueueTotals, queue_totals
+from orders.selectors.queue_totals import QueueTotals, queue_totals
 
 DEADLINE_SOON = timedelta(hours=48)
 DEADLINE_SOON_SHOWN = 20

@@ -29,7 +29,7 @@ class RequirementState(StrEnum):
     @classmethod
     def of_value(cls, field_value: str, status: str) -> "RequirementState":
         """Telnyx's verdict first, then whether a value was given. AWAITING and DECLINED are what
-        the queue lists (orders.selectors.queue.needs_action)."""
+        the queue lists (orders.selectors.queue_scope.needs_action)."""
         if status == ValueStatus.DECLINED:
             return cls.DECLINED
         if status == ValueStatus.APPROVED:

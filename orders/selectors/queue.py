@@ -1,61 +1,50 @@
-"""Reads for the queue: every requirement value someone can still act on, grouped so that one fix
-clears many, and the totals the home page shows of it."""
+"""Reads for the queue's pages: its groups, so that one fix clears many, a page at a time.
 
-from collections.abc import Iterator
+The groups are kept as rows of their own (models.queue), brought up to the cache by
+services.queue_rows.queue_rows_catch_up() before they are read: a page reads a page of rows, at
+any number of orders. Which values are in the queue at all is selectors.queue_scope's."""
+
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from uuid import UUID
 
-from django.db.models import Count, F, Func, IntegerField, Max, Min, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Count, F, Max, Min, QuerySet, Sum
 
 from orders.deadlines import deadline_in
 from orders.models import (
-    REQUIREMENTS_CANCELLED,
     Comment,
     CommenterType,
     PhoneNumber,
+    QueueGroupRow,
+    QueueSlice,
     RequirementDefinition,
-    RequirementValue,
-    Status,
-    SubOrder,
-    ValueStatus,
 )
 from orders.selectors.queue_cache import remembered
+from orders.services.queue_rows import queue_rows_catch_up
 
-# A value needs someone to act while it has no value yet or Telnyx declined it (a value under
-# review or approved waits on nobody). The partial index value_needs_action holds these (the
-# query must say it in the same words for SQLite to use it), and the approved are left out.
-NEEDS_ACTION = Q(field_value="") | Q(status=ValueStatus.DECLINED)
-
-
-def needs_action() -> QuerySet[RequirementValue]:
-    """The requirement values that still need a value or a fix, on numbers that can still get
-    one: the order is pending and not gone upstream, the number is pending and not cancelled,
-    and so is its sub order (a number whose sub order is not known counts on its own status).
-    Values approved, or under review, wait on nobody.
-
-    The one definition of the queue: its groups, its export, what a bulk fix covers and the home
-    page's counts all start here, so they agree exactly.
-    """
-    pending_sub_orders = SubOrder.objects.order_by().filter(status=Status.PENDING).values("id")
-    return (
-        RequirementValue.objects.order_by()
-        .filter(
-            NEEDS_ACTION,
-            Q(phone_number__sub_order__isnull=True)
-            | Q(phone_number__sub_order__in=pending_sub_orders),
-            phone_number__order__status=Status.PENDING,
-            phone_number__order__gone_at__isnull=True,
-            phone_number__status=Status.PENDING,
-        )
-        .exclude(status=ValueStatus.APPROVED)
-        .exclude(phone_number__requirements_status=REQUIREMENTS_CANCELLED)
-    )
+DEFAULT_SORT = "deadline"
+# What a group is: the same requirement, for numbers of one country and type, in orders with the
+# same customer reference.
+GROUP_KEY = ("customer_reference", "country", "number_type", "requirement")
+_NEAREST = F("nearest_deadline")
+# The queue's sort keys (anything else: the nearest deadline first, so the overdue come first),
+# then GROUP_KEY. deadline_order is the nearest deadline, LAST for none: what the group rows'
+# index queuegrouprow_deadline holds, so a page of the default sort reads a page of rows.
+SORTS = {
+    "deadline": ("deadline_order",),
+    "-deadline": (_NEAREST.desc(nulls_last=True),),
+    "-numbers": ("-numbers", "deadline_order"),
+}
+# Summed from slices, groups have no deadline_order.
+_SLICE_SORTS = {**SORTS, "deadline": (_NEAREST.asc(nulls_last=True),)}
+_SLICE_SORTS["-numbers"] = ("-numbers", *_SLICE_SORTS["deadline"])
+# Filters that keep some of a group's values and not others: its figures are added up from its
+# slices rather than read from its row.
+VALUE_FILTERS = ("deadline", "declined_only")
 
 
-def queue_values(
+def queue_slices(
     *,
     customer_reference: str = "",
     country: str = "",
@@ -64,64 +53,64 @@ def queue_values(
     deadline: str = "",
     declined_only: bool = False,
     now: datetime | None = None,
-) -> QuerySet[RequirementValue]:
-    """needs_action() narrowed by the queue's filters: a piece of the customer reference (any
-    case), a country, a number type, a requirement, a deadline window (DeadlineWindow),
-    declined values only."""
-    values = needs_action()
+) -> QuerySet[QueueSlice]:
+    """The queue's slices narrowed as queue_scope.queue_values() narrows its values: a slice is
+    the numbers of one order with one deadline, so each filter keeps or drops it whole."""
+    slices = QueueSlice.objects.order_by()
     if customer_reference:
-        reference = Q(phone_number__order__customer_reference__icontains=customer_reference)
-        values = values.filter(reference)
+        slices = slices.filter(customer_reference__icontains=customer_reference)
     if country:
-        values = values.filter(phone_number__country_code=country)
+        slices = slices.filter(country=country)
     if number_type:
-        values = values.filter(phone_number__phone_number_type=number_type)
+        slices = slices.filter(number_type=number_type)
     if requirement:
-        values = values.filter(requirement_id=requirement)
+        slices = slices.filter(requirement_id=requirement)
     if deadline:
-        values = values.filter(deadline_in(deadline, field="phone_number__deadline", now=now))
+        slices = slices.filter(deadline_in(deadline, now=now))
     if declined_only:
-        values = values.filter(status=ValueStatus.DECLINED)
-    return values
-
-
-# The queue's sort keys (anything else: the nearest deadline first, so the overdue come first).
-SORTS = {
-    "deadline": (F("deadline").asc(nulls_last=True),),
-    "-deadline": (F("deadline").desc(nulls_last=True),),
-    "-numbers": ("-numbers", F("deadline").asc(nulls_last=True)),
-}
-DEFAULT_SORT = "deadline"
-# What a group is: the same requirement, for numbers of one country and type, in orders with the
-# same customer reference.
-GROUP_KEY = ("customer_reference", "country", "number_type", "requirement")
+        slices = slices.filter(declined_count__gt=0)
+    return slices
 
 
 def queue_groups(*, sort: str = DEFAULT_SORT, **filters) -> QuerySet:
-    """The queue's groups (dicts: GROUP_KEY, numbers, orders, declined, deadline - the nearest
-    one -, a_number and declined_number, phone number ids), filtered as queue_values() and
-    sorted: one aggregate query, of which queue_page() reads a page."""
-    return (
-        queue_values(**filters)
-        .values(
-            customer_reference=F("phone_number__order__customer_reference"),
-            country=F("phone_number__country_code"),
-            number_type=F("phone_number__phone_number_type"),
-            requirement=F("requirement_id"),
+    """The queue's groups (dicts: GROUP_KEY, numbers, orders, declined, nearest_deadline,
+    last_number and last_declined_number, phone number ids), filtered as queue_values() and
+    sorted: their rows, or added up from their slices for VALUE_FILTERS. Read after
+    queue_rows_catch_up()."""
+    sort = sort if sort in SORTS else DEFAULT_SORT
+    if any(filters.get(name) for name in VALUE_FILTERS):
+        declined_only = filters.get("declined_only", False)
+        groups = (
+            queue_slices(**filters)
+            .values(*GROUP_KEY[:3], requirement=F("requirement_id"))
+            .annotate(
+                numbers=Sum("declined_count" if declined_only else "value_count"),
+                orders=Count("order", distinct=True),
+                declined=Sum("declined_count"),
+                nearest_deadline=Min("deadline"),
+                last_number=Max("last_declined_number" if declined_only else "last_number"),
+                last_declined_number=Max("last_declined_number"),
+            )
         )
-        .annotate(
-            # A number holds one value per requirement: a group's values are its numbers.
-            numbers=Count("pk"),
-            orders=Count("phone_number__order", distinct=True),
-            declined=Count("pk", filter=Q(status=ValueStatus.DECLINED)),
-            deadline=Min("phone_number__deadline"),
-            # A number of the group (of its one order, when it has one), and one with a declined
-            # value (whose sub order has Telnyx's reason): integers, cheap to aggregate.
-            a_number=Max("phone_number"),
-            declined_number=Max("phone_number", filter=Q(status=ValueStatus.DECLINED)),
-        )
-        .order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]), *GROUP_KEY)
-    )
+        return groups.order_by(*_SLICE_SORTS[sort], *GROUP_KEY)
+    groups = QueueGroupRow.objects.all()
+    if filters.get("customer_reference"):
+        groups = groups.filter(customer_reference__icontains=filters["customer_reference"])
+    for name in ("country", "number_type"):
+        if filters.get(name):
+            groups = groups.filter(**{name: filters[name]})
+    if filters.get("requirement"):
+        groups = groups.filter(requirement_id=filters["requirement"])
+    return groups.values(
+        *GROUP_KEY[:3],
+        "numbers",
+        "orders",
+        "declined",
+        "nearest_deadline",
+        "last_number",
+        "last_declined_number",
+        requirement=F("requirement_id"),
+    ).order_by(*SORTS[sort], *GROUP_KEY[:3], "requirement_id")
 
 
 @dataclass(frozen=True)
@@ -181,14 +170,16 @@ def _details(rows: list[dict]) -> list[QueueGroup]:
     labels = dict(
         RequirementDefinition.objects.filter(id__in=requirement_ids).values_list("id", "label")
     )
-    number_ids = {row["a_number"] for row in rows} | {row["declined_number"] for row in rows}
+    number_ids = {row["last_number"] for row in rows} | {
+        row["last_declined_number"] for row in rows
+    }
     # A number gone since the groups were read (a sync in between) is in neither.
     order_of: dict[int, UUID] = {}
     sub_order_of: dict[int, UUID | None] = {}
     found = PhoneNumber.objects.filter(pk__in=number_ids - {None})
     for number_id, order_id, sub_order_id in found.values_list("pk", "order_id", "sub_order_id"):
         order_of[number_id], sub_order_of[number_id] = order_id, sub_order_id
-    declined_sub_orders = {sub_order_of.get(row["declined_number"]) for row in rows}
+    declined_sub_orders = {sub_order_of.get(row["last_declined_number"]) for row in rows}
     reasons = _latest_reasons(declined_sub_orders - {None})
     return [
         QueueGroup(
@@ -200,22 +191,12 @@ def _details(rows: list[dict]) -> list[QueueGroup]:
             numbers=row["numbers"],
             orders=row["orders"],
             declined=row["declined"],
-            deadline=row["deadline"],
-            reason=reasons.get(sub_order_of.get(row["declined_number"]), ""),
-            order_id=order_of.get(row["a_number"]) if row["orders"] == 1 else None,
+            deadline=row["nearest_deadline"],
+            reason=reasons.get(sub_order_of.get(row["last_declined_number"]), ""),
+            order_id=order_of.get(row["last_number"]) if row["orders"] == 1 else None,
         )
         for row in rows
     ]
-
-
-class _GroupsTotal(Func):
-    """How many groups the whole grouped query has, on each row of a page of it: the page and
-    its paginator's count in one query, which reads the queue once rather than twice."""
-
-    template = "COUNT(*) OVER ()"
-    # Computed over the groups, so not something to group by.
-    contains_aggregate = True
-    output_field = IntegerField()
 
 
 @dataclass(frozen=True)
@@ -238,12 +219,17 @@ class QueuePage:
         return self.number < self.num_pages
 
 
-def _page_rows(*, number: int, per_page: int, sort: str, **filters) -> tuple[int, list[dict]]:
-    groups = queue_groups(sort=sort, **filters).annotate(groups_total=_GroupsTotal())
-    rows = list(groups[(number - 1) * per_page : number * per_page])
-    if not rows and number > 1:
-        number, rows = 1, list(groups[:per_page])
-    return number, rows
+def _page_rows(
+    *, number: int, per_page: int, sort: str, token: int | None, **filters
+) -> tuple[int, int, list[dict]]:
+    """The page's number (past the last page: the first), the filtered queue's groups and the
+    page's rows of queue_groups()."""
+    tally = queue_rows_catch_up(token=token)
+    groups = queue_groups(sort=sort, **filters)
+    count = groups.count() if any(filters.values()) else tally.groups
+    if (number - 1) * per_page >= count:
+        number = 1
+    return number, count, list(groups[(number - 1) * per_page : number * per_page])
 
 
 def queue_page(
@@ -261,96 +247,8 @@ def queue_page(
     number = max(1, number)
     parts = {"number": number, "per_page": per_page, "sort": sort, **filters}
     if token is None or filters.get("deadline"):
-        number, rows = _page_rows(**parts)
+        number, count, rows = _page_rows(token=token, **parts)
     else:
-        compute = partial(_page_rows, **parts)
-        number, rows = remembered("page", token=token, parts=parts, compute=compute)
-    count = rows[0]["groups_total"] if rows else 0
+        compute = partial(_page_rows, token=token, **parts)
+        number, count, rows = remembered("page", token=token, parts=parts, compute=compute)
     return QueuePage(groups=_details(rows), number=number, count=count, per_page=per_page)
-
-
-@dataclass(frozen=True)
-class QueueTotals:
-    values: int  # requirement values to give or fix (the sum of the groups' numbers)
-    numbers: int  # distinct phone numbers
-    orders: int
-    declined: int  # values Telnyx declined
-    overdue: int  # numbers past their deadline
-
-
-def _totals(*, now: datetime, **filters) -> tuple[QueueTotals, datetime | None]:
-    """The totals, and the nearest deadline not yet passed: until then, `overdue` holds."""
-    totals = queue_values(now=now, **filters).aggregate(
-        values=Count("pk"),
-        numbers=Count("phone_number", distinct=True),
-        orders=Count("phone_number__order", distinct=True),
-        declined=Count("pk", filter=Q(status=ValueStatus.DECLINED)),
-        overdue=Count("phone_number", distinct=True, filter=Q(phone_number__deadline__lt=now)),
-        next_deadline=Min("phone_number__deadline", filter=Q(phone_number__deadline__gte=now)),
-    )
-    next_deadline = totals.pop("next_deadline")
-    return QueueTotals(**totals), next_deadline
-
-
-def queue_totals(
-    *, now: datetime | None = None, token: int | None = None, **filters
-) -> QueueTotals:
-    """What the queue holds, filtered as queue_values(): one aggregate query. Given the orders'
-    change token, from the cache while the token holds and no deadline has passed since."""
-    now = now or timezone.now()
-    if token is None or filters.get("deadline"):
-        return _totals(now=now, **filters)[0]
-    totals, _ = remembered(
-        "totals",
-        token=token,
-        parts=filters,
-        compute=partial(_totals, now=now, **filters),
-        until=lambda value: value[1] or datetime.max.replace(tzinfo=UTC),
-        now=now,
-    )
-    return totals
-
-
-def queue_group_orders(
-    *, customer_reference: str, country: str, number_type: str, requirement_id: UUID | str
-) -> list[UUID]:
-    """The ids of the orders one group of the queue covers (its key, exactly), in id order."""
-    return list(
-        needs_action()
-        .filter(
-            phone_number__order__customer_reference=customer_reference,
-            phone_number__country_code=country,
-            phone_number__phone_number_type=number_type,
-            requirement_id=requirement_id,
-        )
-        .values_list("phone_number__order_id", flat=True)
-        .distinct()
-        .order_by("phone_number__order_id")
-    )
-
-
-# The export's row: a requirement value's fields by name.
-EXPORT_FIELDS = {
-    "deadline": F("phone_number__deadline"),
-    "customer_reference": F("phone_number__order__customer_reference"),
-    "order_id": F("phone_number__order_id"),
-    "e164": F("phone_number__phone_number"),
-    "country": F("phone_number__country_code"),
-    "number_type": F("phone_number__phone_number_type"),
-}
-
-
-def queue_export_rows(*, sort: str = DEFAULT_SORT, **filters) -> Iterator[tuple]:
-    """A row per value in the filtered queue (named tuples: EXPORT_FIELDS, requirement_id,
-    field_value and status), nearest deadline first, fetched in chunks: the export streams them
-    without holding them."""
-    deadline = F("phone_number__deadline")
-    latest_first = sort == "-deadline"
-    nearest = deadline.desc(nulls_last=True) if latest_first else deadline.asc(nulls_last=True)
-    return (
-        queue_values(**filters)
-        .annotate(**EXPORT_FIELDS)
-        .order_by(nearest, "order_id", "e164", "requirement_id")
-        .values_list(*EXPORT_FIELDS, "requirement_id", "field_value", "status", named=True)
-        .iterator(chunk_size=2000)
-    )

@@ -25,7 +25,7 @@ from orders.models import (
     Order,
     RequirementDefinition,
 )
-from orders.selectors.queue import queue_group_orders
+from orders.selectors.queue_scope import queue_group_orders
 from orders.services.actions import ActionFailed
 from orders.services.bulk_updates import (
     UpdatePlan,

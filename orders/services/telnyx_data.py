@@ -108,7 +108,7 @@ def _can_be_fixed(number: dict, sub_orders: dict[UUID, dict], order_status: str)
     """Whether a number can still be given its requirements: it, its sub order and its order
     are pending, and it is not cancelled. Only those count as awaiting (a cancelled sub order's
     numbers are failures whose requirements will never be met), as in the queue's
-    orders.selectors.queue.needs_action()."""
+    orders.selectors.queue_scope.needs_action()."""
     sub_order = sub_orders.get(number["sub_order_id"])
     return (
         order_status == Status.PENDING

@@ -1,0 +1,119 @@
+"""The queue kept as rows of its own, so that a page of it reads a page of rows whatever the
+number of orders: slices of what each order needs, the groups made of them, the totals and the
+numbers per hour of deadline. Derived from the cache by services.queue_rows, never edited."""
+
+from django.db import models
+
+from orders.models.cache import Order, SubOrder
+
+
+class QueueSlice(models.Model):
+    """The values of selectors.queue_scope.needs_action() in one order for one country, number type,
+    requirement and deadline: the unit a catch-up rewrites when the order changes."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+    customer_reference = models.CharField(
+        max_length=Order._meta.get_field("customer_reference").max_length, blank=True
+    )
+    country = models.CharField(max_length=SubOrder._meta.get_field("country_code").max_length)
+    number_type = models.CharField(
+        max_length=SubOrder._meta.get_field("phone_number_type").max_length
+    )
+    requirement_id = models.UUIDField()
+    deadline = models.DateTimeField(null=True)
+    value_count = models.PositiveIntegerField()
+    declined_count = models.PositiveIntegerField()
+    # A number counts in the slice of its first value to act on (by requirement id), and of its
+    # first declined one: sums over any filter that keeps whole numbers count each number once.
+    number_count = models.PositiveIntegerField()
+    declined_number_count = models.PositiveIntegerField()
+    last_number = models.BigIntegerField()  # the greatest PhoneNumber pk of the slice's
+    last_declined_number = models.BigIntegerField(null=True)  # of those with a declined value
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["customer_reference", "country", "number_type", "requirement_id"],
+                name="queueslice_group",
+            ),
+            models.Index(fields=["country", "deadline"], name="queueslice_country"),
+            models.Index(fields=["deadline", "number_count"], name="queueslice_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.country} {self.number_type} {self.requirement_id}"
+
+
+class QueueGroupRow(models.Model):
+    """A group of the queue (selectors.queue.GROUP_KEY) as its slices add up."""
+
+    customer_reference = models.CharField(
+        max_length=Order._meta.get_field("customer_reference").max_length, blank=True
+    )
+    country = models.CharField(max_length=SubOrder._meta.get_field("country_code").max_length)
+    number_type = models.CharField(
+        max_length=SubOrder._meta.get_field("phone_number_type").max_length
+    )
+    requirement_id = models.UUIDField()
+    numbers = models.PositiveIntegerField()
+    orders = models.PositiveIntegerField()
+    declined = models.PositiveIntegerField()
+    nearest_deadline = models.DateTimeField(null=True)
+    # The nearest deadline, or LAST for none: a column the ordering index holds without NULLS
+    # LAST, which SQLite cannot read from an index.
+    deadline_order = models.DateTimeField()
+    last_number = models.BigIntegerField()
+    last_declined_number = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_reference", "country", "number_type", "requirement_id"],
+                name="queuegrouprow_key",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=[
+                    "deadline_order",
+                    "customer_reference",
+                    "country",
+                    "number_type",
+                    "requirement_id",
+                ],
+                name="queuegrouprow_deadline",
+            ),
+            models.Index(
+                fields=["country", "deadline_order", "customer_reference"],
+                name="queuegrouprow_country",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_reference or '-'} {self.country} {self.number_type}"
+
+
+class QueueTally(models.Model):
+    """The one row of the whole queue's totals, and how far the rows have caught up."""
+
+    # The latest Order.changed_at the rows reflect; None: never built.
+    caught_up_to = models.DateTimeField(null=True)
+    values = models.PositiveIntegerField(default=0)
+    numbers = models.PositiveIntegerField(default=0)
+    orders = models.PositiveIntegerField(default=0)
+    declined = models.PositiveIntegerField(default=0)
+    groups = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"queue caught up to {self.caught_up_to}"
+
+
+class QueueDeadlineHour(models.Model):
+    """Numbers of the queue whose deadline falls within one hour: the overdue count reads the
+    hours gone by rather than every number."""
+
+    hour = models.DateTimeField(primary_key=True)
+    numbers = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h: {self.numbers}"

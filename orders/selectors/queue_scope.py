@@ -1,0 +1,123 @@
+"""The queue's scope: which requirement values still need someone to act, one by one, narrowed
+by the queue's filters. Its groups and totals (selectors.queue) are kept as rows of their own,
+derived from this by services.queue_rows; the export and bulk fixes read it directly."""
+
+from collections.abc import Iterator
+from datetime import datetime
+from uuid import UUID
+
+from django.db.models import F, Q, QuerySet
+
+from orders.deadlines import deadline_in
+from orders.models import (
+    REQUIREMENTS_CANCELLED,
+    RequirementValue,
+    Status,
+    SubOrder,
+    ValueStatus,
+)
+
+# A value needs someone to act while it has no value yet or Telnyx declined it (a value under
+# review or approved waits on nobody). The partial index value_needs_action holds these (the
+# query must say it in the same words for SQLite to use it), and the approved are left out.
+NEEDS_ACTION = Q(field_value="") | Q(status=ValueStatus.DECLINED)
+
+
+def needs_action() -> QuerySet[RequirementValue]:
+    """The requirement values that still need a value or a fix, on numbers that can still get
+    one: the order is pending and not gone upstream, the number is pending and not cancelled,
+    and so is its sub order (a number whose sub order is not known counts on its own status).
+    Values approved, or under review, wait on nobody.
+
+    The one definition of the queue: its groups, its export, what a bulk fix covers and the home
+    page's counts all start here, so they agree exactly.
+    """
+    pending_sub_orders = SubOrder.objects.order_by().filter(status=Status.PENDING).values("id")
+    return (
+        RequirementValue.objects.order_by()
+        .filter(
+            NEEDS_ACTION,
+            Q(phone_number__sub_order__isnull=True)
+            | Q(phone_number__sub_order__in=pending_sub_orders),
+            phone_number__order__status=Status.PENDING,
+            phone_number__order__gone_at__isnull=True,
+            phone_number__status=Status.PENDING,
+        )
+        .exclude(status=ValueStatus.APPROVED)
+        .exclude(phone_number__requirements_status=REQUIREMENTS_CANCELLED)
+    )
+
+
+def queue_values(
+    *,
+    customer_reference: str = "",
+    country: str = "",
+    number_type: str = "",
+    requirement: UUID | None = None,
+    deadline: str = "",
+    declined_only: bool = False,
+    now: datetime | None = None,
+) -> QuerySet[RequirementValue]:
+    """needs_action() narrowed by the queue's filters: a piece of the customer reference (any
+    case), a country, a number type, a requirement, a deadline window (DeadlineWindow),
+    declined values only."""
+    values = needs_action()
+    if customer_reference:
+        reference = Q(phone_number__order__customer_reference__icontains=customer_reference)
+        values = values.filter(reference)
+    if country:
+        values = values.filter(phone_number__country_code=country)
+    if number_type:
+        values = values.filter(phone_number__phone_number_type=number_type)
+    if requirement:
+        values = values.filter(requirement_id=requirement)
+    if deadline:
+        values = values.filter(deadline_in(deadline, field="phone_number__deadline", now=now))
+    if declined_only:
+        values = values.filter(status=ValueStatus.DECLINED)
+    return values
+
+
+def queue_group_orders(
+    *, customer_reference: str, country: str, number_type: str, requirement_id: UUID | str
+) -> list[UUID]:
+    """The ids of the orders one group of the queue covers (its key, exactly), in id order."""
+    return list(
+        needs_action()
+        .filter(
+            phone_number__order__customer_reference=customer_reference,
+            phone_number__country_code=country,
+            phone_number__phone_number_type=number_type,
+            requirement_id=requirement_id,
+        )
+        .values_list("phone_number__order_id", flat=True)
+        .distinct()
+        .order_by("phone_number__order_id")
+    )
+
+
+# The export's row: a requirement value's fields by name.
+EXPORT_FIELDS = {
+    "deadline": F("phone_number__deadline"),
+    "customer_reference": F("phone_number__order__customer_reference"),
+    "order_id": F("phone_number__order_id"),
+    "e164": F("phone_number__phone_number"),
+    "country": F("phone_number__country_code"),
+    "number_type": F("phone_number__phone_number_type"),
+}
+
+
+def queue_export_rows(*, sort: str = "deadline", **filters) -> Iterator[tuple]:
+    """A row per value in the filtered queue (named tuples: EXPORT_FIELDS, requirement_id,
+    field_value and status), nearest deadline first, fetched in chunks: the export streams them
+    without holding them."""
+    deadline = F("phone_number__deadline")
+    latest_first = sort == "-deadline"
+    nearest = deadline.desc(nulls_last=True) if latest_first else deadline.asc(nulls_last=True)
+    return (
+        queue_values(**filters)
+        .annotate(**EXPORT_FIELDS)
+        .order_by(nearest, "order_id", "e164", "requirement_id")
+        .values_list(*EXPORT_FIELDS, "requirement_id", "field_value", "status", named=True)
+        .iterator(chunk_size=2000)
+    )

@@ -1,0 +1,229 @@
+"""The queue's rows (models.queue) kept in step with the cache, so that the queue's pages and
+totals read a page of rows rather than aggregate every value still to act on.
+
+Nothing writes the rows but queue_rows_catch_up(), which the queue's reads call first: every
+write to an order, its numbers or their values moves the order's changed_at (orders_store,
+order_mark_gone), so the orders changed since the rows' mark are the ones to derive again, and
+a view after a change costs what changed, not what the cache holds. One catch-up runs at a
+time (the tally's row is locked), which is what lets it add to the totals rather than count
+them. A writer stamps changed_at before its transaction commits: the orders changed within
+OVERLAP before the mark are derived again at each catch-up, so a slow commit is not missed.
+"""
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import Count, Max, Min, Q, Sum
+
+from orders.models import (
+    Order,
+    QueueDeadlineHour,
+    QueueGroupRow,
+    QueueSlice,
+    QueueTally,
+    ValueStatus,
+)
+from orders.selectors.freshness import change_token, orders_change_token
+from orders.selectors.queue_scope import needs_action
+
+OVERLAP = timedelta(seconds=60)
+# The mark of rows caught up with no order at all.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# A group without a deadline sorts after every one with.
+LAST = datetime(9999, 12, 31, tzinfo=UTC)
+# Ids per IN (...): under SQLite's and PostgreSQL's limits on a statement's parameters.
+_CHUNK = 5000
+# Groups per OR of keys in one statement.
+_KEYS_CHUNK = 200
+_GROUP_KEY = ("customer_reference", "country", "number_type", "requirement_id")
+# The tally's figures, and the slices' they add up.
+_TALLIED = {"values": "value_count", "numbers": "number_count", "declined": "declined_count"}
+
+type GroupKey = tuple[str, str, str, UUID]
+
+
+def _chunks(ids: list, size: int) -> Iterable[list]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _slices(order_ids: list[UUID] | None) -> list[QueueSlice]:
+    """The slices of these orders' values to act on (every order's for None), unsaved."""
+    values = needs_action()
+    if order_ids is not None:
+        values = values.filter(phone_number__order_id__in=order_ids)
+    numbers: dict[int, tuple[tuple, list[tuple[UUID, bool]]]] = {}
+    rows = values.values_list(
+        "phone_number_id",
+        "phone_number__order_id",
+        "phone_number__order__customer_reference",
+        "phone_number__country_code",
+        "phone_number__phone_number_type",
+        "phone_number__deadline",
+        "requirement_id",
+        "status",
+    )
+    for number_id, *fields, requirement_id, status in rows.iterator(chunk_size=_CHUNK):
+        held = numbers.setdefault(number_id, (tuple(fields), []))[1]
+        held.append((requirement_id, status == ValueStatus.DECLINED))
+    slices: dict[tuple, QueueSlice] = {}
+    for number_id, ((order_id, reference, country, number_type, deadline), held) in numbers.items():
+        first = min(requirement_id for requirement_id, _ in held)
+        first_declined = min((r for r, declined in held if declined), default=None)
+        for requirement_id, declined in held:
+            key = (order_id, country, number_type, requirement_id, deadline)
+            piece = slices.get(key)
+            if piece is None:
+                piece = slices[key] = QueueSlice(
+                    order_id=order_id,
+                    customer_reference=reference,
+                    country=country,
+                    number_type=number_type,
+                    requirement_id=requirement_id,
+                    deadline=deadline,
+                    value_count=0,
+                    declined_count=0,
+                    number_count=0,
+                    declined_number_count=0,
+                    last_number=number_id,
+                )
+            piece.value_count += 1
+            piece.number_count += requirement_id == first
+            piece.last_number = max(piece.last_number, number_id)
+            if declined:
+                piece.declined_count += 1
+                piece.declined_number_count += requirement_id == first_declined
+                piece.last_declined_number = max(piece.last_declined_number or 0, number_id)
+    return list(slices.values())
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _hours(slices: Iterable, sign: int, counter: Counter) -> None:
+    for piece in slices:
+        if piece.deadline is not None and piece.number_count:
+            counter[_hour(piece.deadline)] += sign * piece.number_count
+
+
+def _groups_redo(keys: set[GroupKey] | None) -> int:
+    """Derives these groups (every group for None) from their slices again; returns how many
+    more group rows there are than before."""
+    slices = QueueSlice.objects.order_by()
+    rows = QueueGroupRow.objects.all()
+    conditions = (
+        [None]
+        if keys is None
+        else [
+            Q(*[Q(**dict(zip(_GROUP_KEY, key, strict=True))) for key in chunk], _connector=Q.OR)
+            for chunk in _chunks(sorted(keys), _KEYS_CHUNK)
+        ]
+    )
+    added = 0
+    for condition in conditions:
+        picked = slices if condition is None else slices.filter(condition)
+        fresh = [
+            QueueGroupRow(**row, deadline_order=row["nearest_deadline"] or LAST)
+            for row in picked.values(*_GROUP_KEY).annotate(
+                numbers=Sum("value_count"),
+                orders=Count("order", distinct=True),
+                declined=Sum("declined_count"),
+                nearest_deadline=Min("deadline"),
+                last_number=Max("last_number"),
+                last_declined_number=Max("last_declined_number"),
+            )
+        ]
+        gone, _ = (rows if condition is None else rows.filter(condition)).delete()
+        QueueGroupRow.objects.bulk_create(fresh, batch_size=1000)
+        added += len(fresh) - gone
+    return added
+
+
+def _orders_redo(tally: QueueTally, order_ids: list[UUID], hours: Counter) -> set[GroupKey]:
+    """Derives these orders' slices again, adding the difference to the tally and the hours;
+    returns the groups they were or are in."""
+    touched: set[GroupKey] = set()
+    for chunk in _chunks(order_ids, _CHUNK):
+        old = list(QueueSlice.objects.filter(order_id__in=chunk))
+        QueueSlice.objects.filter(order_id__in=chunk).delete()
+        new = QueueSlice.objects.bulk_create(_slices(chunk), batch_size=1000)
+        for name, counted in _TALLIED.items():
+            change = sum(getattr(s, counted) for s in new) - sum(getattr(s, counted) for s in old)
+            setattr(tally, name, getattr(tally, name) + change)
+        tally.orders += len({s.order_id for s in new}) - len({s.order_id for s in old})
+        _hours(old, -1, hours)
+        _hours(new, 1, hours)
+        touched |= {tuple(getattr(s, name) for name in _GROUP_KEY) for s in old + new}
+    return touched
+
+
+def _hours_add(hours: Counter) -> None:
+    changed = {hour: change for hour, change in hours.items() if change}
+    held = dict(
+        QueueDeadlineHour.objects.filter(hour__in=list(changed)).values_list("hour", "numbers")
+    )
+    now = {hour: held.get(hour, 0) + change for hour, change in changed.items()}
+    QueueDeadlineHour.objects.filter(hour__in=[h for h, n in now.items() if not n]).delete()
+    QueueDeadlineHour.objects.bulk_create(
+        [QueueDeadlineHour(hour=hour, numbers=n) for hour, n in now.items() if n],
+        update_conflicts=True,
+        unique_fields=["hour"],
+        update_fields=["numbers"],
+        batch_size=1000,
+    )
+
+
+def _rebuild(tally: QueueTally) -> None:
+    QueueSlice.objects.all().delete()
+    QueueDeadlineHour.objects.all().delete()
+    new = QueueSlice.objects.bulk_create(_slices(None), batch_size=1000)
+    for name, counted in _TALLIED.items():
+        setattr(tally, name, sum(getattr(s, counted) for s in new))
+    tally.orders = len({s.order_id for s in new})
+    hours: Counter = Counter()
+    _hours(new, 1, hours)
+    QueueDeadlineHour.objects.bulk_create(
+        [QueueDeadlineHour(hour=hour, numbers=n) for hour, n in hours.items() if n],
+        batch_size=1000,
+    )
+    QueueGroupRow.objects.all().delete()
+    tally.groups = _groups_redo(None)
+
+
+def _latest_change() -> datetime | None:
+    return Order.objects.aggregate(latest=Max("changed_at"))["latest"]
+
+
+def queue_rows_catch_up(*, token: int | None = None, rebuild: bool = False) -> QueueTally:
+    """Brings the queue's rows up to the orders' change `token` (selectors.freshness; read here
+    when not given) and returns the tally: one read when nothing changed since they were; else
+    the orders changed since are derived again, and the groups they were or are in. The first
+    time (or with `rebuild`), every order."""
+    tally = QueueTally.objects.filter(pk=1).first()
+    if token is None:
+        token = orders_change_token()
+    mark = tally and tally.caught_up_to
+    if not rebuild and mark is not None and token <= change_token(mark):
+        return tally
+    with transaction.atomic():
+        # Written first, so that SQLite takes its write lock before anything is read.
+        QueueTally.objects.bulk_create([QueueTally(pk=1)], ignore_conflicts=True)
+        tally = QueueTally.objects.select_for_update().get(pk=1)
+        mark, latest = tally.caught_up_to, _latest_change()
+        if not rebuild and mark is not None and (latest is None or latest <= mark):
+            return tally
+        if rebuild or mark is None:
+            _rebuild(tally)
+        else:
+            changed = Order.objects.filter(changed_at__gt=mark - OVERLAP)
+            hours: Counter = Counter()
+            touched = _orders_redo(tally, list(changed.values_list("pk", flat=True)), hours)
+            _hours_add(hours)
+            tally.groups += _groups_redo(touched)
+        tally.caught_up_to = latest or _EPOCH
+        tally.save()
+    return tally
