@@ -1,13 +1,16 @@
 """The scale run (`--scale N`): the queue, the order list by deadline and the CSV exports measured
 at the default size and at N times it, in the same run, and the ratios of the two.
 
-The queue is timed cold (Django's cache emptied before each request, so its aggregates are
-computed) and warm (a view repeated between two changes to the orders: they come from the
-cache); the two are separate rows. Each export is streamed whole in a process of its own
+The queue is timed cold (Django's cache emptied before each request: its groups and totals are
+read from the queue's rows), warm (a view repeated between two changes to the orders: they come
+from the cache) and after a change (CHANGED orders stamped as changed before each request: the
+view first derives their rows again); each is a row of its own, as is the time a whole
+derivation of the queue's rows takes. Each export is streamed whole in a process of its own
 (`python -m bench.stream`), so its peak RSS is the export's and not the bench's.
 """
 
 import json
+import random
 import statistics
 import time
 from urllib.parse import urlencode
@@ -21,6 +24,8 @@ from bench.changelist import changelist_admin, sort_param
 from bench.measure import percentile, time_page
 from bench.report import Row
 from bench.sync import python
+from orders.models import Order, QueueSlice, Status
+from orders.services.queue_rows import queue_rows_catch_up
 
 RATIO_TARGET = 2.0
 EXPORT_ROWS_PER_S = 50_000
@@ -34,6 +39,9 @@ QUEUE_VIEWS = {
     "queue: every group": {},
     "queue: filter country=CH": {"country": "CH"},
 }
+# Pending orders stamped as changed before each "after a change" request: about what a sync
+# brings between two views of a busy queue.
+CHANGED = 100
 
 
 def _url(path: str, params: dict) -> str:
@@ -54,6 +62,40 @@ def _cold(client: Client, url: str, *, repeat: int) -> tuple[float, float]:
     return statistics.median(seconds) * 1000, percentile(seconds, 0.95) * 1000
 
 
+def _after_changes(client: Client, url: str, *, repeat: int) -> tuple[float, float]:
+    """p50 and p95 ms of `url`, each request after CHANGED pending orders were stamped as
+    changed (as orders_store stamps them) and Django's cache emptied."""
+    pending = list(
+        Order.objects.filter(status=Status.PENDING).order_by("pk").values_list("pk", flat=True)
+    )
+    rng = random.Random(13)
+    seconds = []
+    for _ in range(repeat):
+        picked = rng.sample(pending, min(CHANGED, len(pending)))
+        Order.objects.filter(pk__in=picked).update(changed_at=timezone.now())
+        cache.clear()
+        started = time.perf_counter()
+        response = client.get(url)
+        close_old_connections()
+        seconds.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {url} answered {response.status_code}, not 200")
+    return statistics.median(seconds) * 1000, percentile(seconds, 0.95) * 1000
+
+
+def _derived(label: str) -> Row:
+    """The queue's rows derived afresh from the whole cache, timed."""
+    started = time.perf_counter()
+    tally = queue_rows_catch_up(rebuild=True)
+    seconds = time.perf_counter() - started
+    return Row(
+        group="scale",
+        name=f"{label}: queue rows derived afresh",
+        value=f"{tally.groups:,} groups, {QueueSlice.objects.count():,} slices in {seconds:.1f} s",
+        data={"seconds": seconds, "groups": tally.groups},
+    )
+
+
 def _timed(key: str, name: str, p50: float, p95: float, queries: int | None, url: str) -> Row:
     return Row(
         group="scale",
@@ -67,15 +109,17 @@ def _timed(key: str, name: str, p50: float, p95: float, queries: int | None, url
 
 def size_rows(*, client: Client, label: str, repeat: int, env: dict) -> list[Row]:
     """The scale run's figures at one size, named "<label>: ..."."""
-    rows = []
-    cold_repeat = max(3, repeat // 8)
+    rows = [_derived(label)]
     for view, params in QUEUE_VIEWS.items():
         url = _url("/queue/", params)
-        p50, p95 = _cold(client, url, repeat=cold_repeat)
+        p50, p95 = _cold(client, url, repeat=repeat)
         rows.append(_timed(f"{view}, cold", f"{label}: {view}, cold", p50, p95, None, url))
         warm = time_page(client, url, repeat=repeat)
         name = f"{label}: {view}, warm (cached)"
         rows.append(_timed(f"{view}, warm", name, warm.p50_ms, warm.p95_ms, warm.queries, url))
+        p50, p95 = _after_changes(client, url, repeat=repeat)
+        key, name = f"{view}, after {CHANGED} orders changed", f"{label}: {view}, after change"
+        rows.append(_timed(key, f"{name} ({CHANGED} orders)", p50, p95, None, url))
     rows.append(
         Row(group="scale", name=f"{label}: queue: admin equivalent", value="no admin equivalent")
     )

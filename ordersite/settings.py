@@ -106,7 +106,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-# The queue's aggregates (orders/selectors/queue_cache.py), keyed by the orders' change token:
+# The queue's page and totals (orders/selectors/queue_cache.py), keyed by the orders' change token:
 # per process, so each worker computes them once per change to the orders.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ordersite"}

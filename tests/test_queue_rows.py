@@ -2,11 +2,13 @@
 the cache, through every kind of change, filter and sort; a view after a change derives only
 the orders that changed."""
 
+import io
 import random
 import threading
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import close_old_connections, connection
 from django.db.models import Count, F, Min, Q
 from django.test.utils import CaptureQueriesContext
@@ -39,7 +41,16 @@ FILTERS = [
 ]
 
 
-def _counted_groups(**filters) -> list[tuple]:
+NEAREST = F("deadline").asc(nulls_last=True)
+# The page's sorts, as the groups counted from the values sort.
+SORTS = {
+    "deadline": (NEAREST,),
+    "-deadline": (F("deadline").desc(nulls_last=True),),
+    "-numbers": ("-numbers", NEAREST),
+}
+
+
+def _counted_groups(sort: str = "deadline", **filters) -> list[tuple]:
     """The queue's groups counted from its values, in the page's order: what the rows replace."""
     rows = (
         queue_values(**filters)
@@ -55,7 +66,7 @@ def _counted_groups(**filters) -> list[tuple]:
             declined=Count("pk", filter=Q(status=ValueStatus.DECLINED)),
             deadline=Min("phone_number__deadline"),
         )
-        .order_by(F("deadline").asc(nulls_last=True), *GROUP_KEY)
+        .order_by(*SORTS[sort], *GROUP_KEY)
     )
     return [
         (*(row[name] for name in GROUP_KEY), row["numbers"], row["orders"], row["declined"])
@@ -78,7 +89,8 @@ def _counted_totals(now, **filters) -> QueueTotals:
 
 def _assert_rows_agree() -> None:
     now = timezone.now()
-    for filters in FILTERS:
+    sorted_too = [{"sort": sort, **f} for sort in ("-deadline", "-numbers") for f in FILTERS[:5]]
+    for filters in FILTERS + sorted_too:
         groups = queue_page(per_page=10_000, **filters).groups
         shown = [
             (g.customer_reference, g.country, g.number_type, g.requirement_id)
@@ -86,6 +98,7 @@ def _assert_rows_agree() -> None:
             for g in groups
         ]
         assert shown == _counted_groups(now=now, **filters), filters
+        filters.pop("sort", None)
         assert queue_totals(now=now, **filters) == _counted_totals(now, **filters), filters
         for group in groups:
             if group.orders == 1:
@@ -173,7 +186,7 @@ def test_a_view_after_a_change_derives_only_the_orders_that_changed(order_factor
     vat = definition("VAT number")
     orders = [order_factory(numbers=2, definitions=[vat]) for _ in range(30)]
     Order.objects.update(changed_at=timezone.now() - timedelta(hours=2))
-    # The latest change before: re-derived too, as anything stamped within OVERLAP of the mark.
+    # The latest change before, within OVERLAP of the mark: derived already at that change.
     Order.objects.filter(pk=orders[-1].pk).update(changed_at=timezone.now() - timedelta(hours=1))
     queue_rows_catch_up()
     later = timezone.now()
@@ -186,7 +199,8 @@ def test_a_view_after_a_change_derives_only_the_orders_that_changed(order_factor
     assert len(derived) == 1
     # The one order's id is what the values were read for.
     assert orders[0].pk.hex in derived[0] or str(orders[0].pk) in derived[0]
-    assert str(orders[1].pk) not in derived[0] and orders[1].pk.hex not in derived[0]
+    for unchanged in (orders[1], orders[-1]):
+        assert str(unchanged.pk) not in derived[0] and unchanged.pk.hex not in derived[0]
 
 
 def test_a_change_committed_late_within_the_overlap_is_caught(order_factory):
@@ -270,3 +284,15 @@ def test_views_catching_up_at_once_leave_one_set_of_rows(order_factory):
         ("R1", 14),
         ("R2", 12),
     ]
+
+
+def test_the_command_derives_the_rows_afresh(order_factory):
+    order_factory(customer_reference="A", numbers=3)
+    queue_rows_catch_up()
+    QueueGroupRow.objects.update(numbers=99)  # rows gone wrong
+    out = io.StringIO()
+
+    call_command("queue_rows", "--rebuild", stdout=out)
+
+    assert list(QueueGroupRow.objects.values_list("numbers", flat=True)) == [3]
+    assert out.getvalue().startswith("queue: groups 1, values 3, numbers 3, orders 1 (")

@@ -21,6 +21,9 @@ class QueueSlice(models.Model):
     )
     requirement_id = models.UUIDField()
     deadline = models.DateTimeField(null=True)
+    # The order's changed_at the slice was derived at: a catch-up passes over the orders it
+    # derived already at the change they still carry.
+    order_changed_at = models.DateTimeField(null=True)
     value_count = models.PositiveIntegerField()
     declined_count = models.PositiveIntegerField()
     # A number counts in the slice of its first value to act on (by requirement id), and of its

@@ -242,7 +242,7 @@ def queue_page(
 ) -> QueuePage:
     """Page `number` of queue_groups() (past the last page: the first), each group with its
     requirement's label and Telnyx's latest reason. Given the orders' change token (read before
-    this), the aggregate's rows come from the cache while the token holds (not for a deadline
+    this), the groups' rows come from the cache while the token holds (not for a deadline
     window, which moves with the clock)."""
     number = max(1, number)
     parts = {"number": number, "per_page": per_page, "sort": sort, **filters}

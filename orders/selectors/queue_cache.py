@@ -1,11 +1,12 @@
-"""The queue's aggregates kept in Django's cache under the orders' change token, so that views
-between two changes to the orders read them once.
+"""The queue's page and totals kept in Django's cache under the orders' change token, so that
+views between two changes to the orders read the queue's rows (and check they are caught up)
+once.
 
 Every write to an order, its numbers or their requirement values goes through orders_store(),
 which moves the order's changed_at (so the token); marking an order gone and counting its unread
-comments move it too. The token is read by the caller before the aggregate: a change committed
-while the aggregate runs leaves an entry under the old token, which the next view does not ask
-for. What the entries hold is the aggregate's rows only: labels and Telnyx's reasons are read
+comments move it too. The token is read by the caller before the rows: a change committed
+while they are read leaves an entry under the old token, which the next view does not ask
+for. What the entries hold is the groups' rows only: labels and Telnyx's reasons are read
 afresh on each view. TIMEOUT bounds what no token sees: a writer whose changed_at is older than
 a concurrent writer's, committing after it.
 """

@@ -60,6 +60,7 @@ def _slices(order_ids: list[UUID] | None) -> list[QueueSlice]:
         "phone_number_id",
         "phone_number__order_id",
         "phone_number__order__customer_reference",
+        "phone_number__order__changed_at",
         "phone_number__country_code",
         "phone_number__phone_number_type",
         "phone_number__deadline",
@@ -70,7 +71,8 @@ def _slices(order_ids: list[UUID] | None) -> list[QueueSlice]:
         held = numbers.setdefault(number_id, (tuple(fields), []))[1]
         held.append((requirement_id, status == ValueStatus.DECLINED))
     slices: dict[tuple, QueueSlice] = {}
-    for number_id, ((order_id, reference, country, number_type, deadline), held) in numbers.items():
+    for number_id, (fields, held) in numbers.items():
+        order_id, reference, changed_at, country, number_type, deadline = fields
         first = min(requirement_id for requirement_id, _ in held)
         first_declined = min((r for r, declined in held if declined), default=None)
         for requirement_id, declined in held:
@@ -80,6 +82,7 @@ def _slices(order_ids: list[UUID] | None) -> list[QueueSlice]:
                 piece = slices[key] = QueueSlice(
                     order_id=order_id,
                     customer_reference=reference,
+                    order_changed_at=changed_at,
                     country=country,
                     number_type=number_type,
                     requirement_id=requirement_id,
@@ -194,6 +197,17 @@ def _rebuild(tally: QueueTally) -> None:
     tally.groups = _groups_redo(None)
 
 
+def _not_derived(changed: Iterable[tuple[UUID, datetime]]) -> list[UUID]:
+    """The orders among `changed` (id, changed_at) whose slices were not derived at the change
+    they carry: those a catch-up within OVERLAP derived already are passed over."""
+    changed = list(changed)
+    derived: dict[UUID, datetime] = {}
+    for chunk in _chunks([order_id for order_id, _ in changed], _CHUNK):
+        slices = QueueSlice.objects.filter(order_id__in=chunk).order_by()
+        derived.update(slices.values_list("order_id", "order_changed_at").distinct())
+    return [order_id for order_id, at in changed if derived.get(order_id) != at]
+
+
 def _latest_change() -> datetime | None:
     return Order.objects.aggregate(latest=Max("changed_at"))["latest"]
 
@@ -221,7 +235,9 @@ def queue_rows_catch_up(*, token: int | None = None, rebuild: bool = False) -> Q
         else:
             changed = Order.objects.filter(changed_at__gt=mark - OVERLAP)
             hours: Counter = Counter()
-            touched = _orders_redo(tally, list(changed.values_list("pk", flat=True)), hours)
+            touched = _orders_redo(
+                tally, _not_derived(changed.values_list("pk", "changed_at")), hours
+            )
             _hours_add(hours)
             tally.groups += _groups_redo(touched)
         tally.caught_up_to = latest or _EPOCH

@@ -22,6 +22,7 @@ from orders.services.audit import audit_close_interrupted
 from orders.services.comments import comments_sync
 from orders.services.documents import documents_sync
 from orders.services.fetch import order_fetch
+from orders.services.queue_rows import queue_rows_catch_up
 from orders.services.requirement_groups import requirement_groups_sync
 from orders.services.store import (
     SyncOutcome,
@@ -318,6 +319,8 @@ def orders_sync(
         )
         sync.execute(since=since, order_id=order_id)
         _paperwork_sync(run, order_id=order_id, keep_alive=held.keep_alive)
+    # The worker, rather than the next person to open the queue, derives what the sync changed.
+    queue_rows_catch_up()
     logger.info(
         "sync: seen %d, created %d, updated %d, unchanged %d, failed %d",
         run.seen,
