@@ -22,7 +22,13 @@ from orders.models.paperwork import (
     RequirementGroup,
 )
 from orders.models.preferences import UserPreference
-from orders.models.queue import QueueDeadlineHour, QueueGroupRow, QueueSlice, QueueTally
+from orders.models.queue import (
+    QueueDeadlineHour,
+    QueueDerived,
+    QueueGroupRow,
+    QueueSlice,
+    QueueTally,
+)
 from orders.models.sync import Lease, SyncRun
 
 __all__ = [
@@ -43,6 +49,7 @@ __all__ = [
     "Order",
     "PhoneNumber",
     "QueueDeadlineHour",
+    "QueueDerived",
     "QueueGroupRow",
     "QueueSlice",
     "QueueTally",

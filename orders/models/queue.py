@@ -12,6 +12,11 @@ class QueueSlice(models.Model):
     requirement and deadline: the unit a catch-up rewrites when the order changes."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+    # The group the slice adds to: its figures are added up again from its slices by this id.
+    # No constraint: a catch-up rewrites a group's row under the same id.
+    group = models.ForeignKey(
+        "QueueGroupRow", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     customer_reference = models.CharField(
         max_length=Order._meta.get_field("customer_reference").max_length, blank=True
     )
@@ -21,9 +26,6 @@ class QueueSlice(models.Model):
     )
     requirement_id = models.UUIDField()
     deadline = models.DateTimeField(null=True)
-    # The order's changed_at the slice was derived at: a catch-up passes over the orders it
-    # derived already at the change they still carry.
-    order_changed_at = models.DateTimeField(null=True)
     value_count = models.PositiveIntegerField()
     declined_count = models.PositiveIntegerField()
     # A number counts in the slice of its first value to act on (by requirement id), and of its
@@ -35,10 +37,6 @@ class QueueSlice(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(
-                fields=["customer_reference", "country", "number_type", "requirement_id"],
-                name="queueslice_group",
-            ),
             models.Index(fields=["country", "deadline"], name="queueslice_country"),
             models.Index(fields=["deadline", "number_count"], name="queueslice_deadline"),
         ]
@@ -120,3 +118,16 @@ class QueueDeadlineHour(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}h: {self.numbers}"
+
+
+class QueueDerived(models.Model):
+    """An order derived lately, at the changed_at it had then: a catch-up looks again at the
+    orders changed within OVERLAP before its mark (a late commit), and passes over these."""
+
+    order = models.OneToOneField(
+        Order, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.order_id} at {self.changed_at}"

@@ -11,6 +11,7 @@ from django.db.models import F, Q, QuerySet
 from orders.deadlines import deadline_in
 from orders.models import (
     REQUIREMENTS_CANCELLED,
+    PhoneNumber,
     RequirementValue,
     Status,
     SubOrder,
@@ -23,22 +24,29 @@ from orders.models import (
 NEEDS_ACTION = Q(field_value="") | Q(status=ValueStatus.DECLINED)
 
 
-def needs_action() -> QuerySet[RequirementValue]:
+def needs_action(*, order_ids: list[UUID] | None = None) -> QuerySet[RequirementValue]:
     """The requirement values that still need a value or a fix, on numbers that can still get
     one: the order is pending and not gone upstream, the number is pending and not cancelled,
     and so is its sub order (a number whose sub order is not known counts on its own status).
-    Values approved, or under review, wait on nobody.
+    Values approved, or under review, wait on nobody. With `order_ids`, those orders' only,
+    read from their numbers rather than by going through every pending order.
 
     The one definition of the queue: its groups, its export, what a bulk fix covers and the home
     page's counts all start here, so they agree exactly.
     """
-    pending_sub_orders = SubOrder.objects.order_by().filter(status=Status.PENDING).values("id")
+    values = RequirementValue.objects.order_by()
+    if order_ids is None:
+        # Read once as a list: cheaper than a join per number across the whole queue.
+        pending = SubOrder.objects.order_by().filter(status=Status.PENDING).values("id")
+        sub_order_pending = Q(phone_number__sub_order__in=pending)
+    else:
+        numbers = PhoneNumber.objects.order_by().filter(order_id__in=order_ids)
+        values = values.filter(phone_number__in=numbers.values("pk"))
+        sub_order_pending = Q(phone_number__sub_order__status=Status.PENDING)
     return (
-        RequirementValue.objects.order_by()
-        .filter(
+        values.filter(
             NEEDS_ACTION,
-            Q(phone_number__sub_order__isnull=True)
-            | Q(phone_number__sub_order__in=pending_sub_orders),
+            Q(phone_number__sub_order__isnull=True) | sub_order_pending,
             phone_number__order__status=Status.PENDING,
             phone_number__order__gone_at__isnull=True,
             phone_number__status=Status.PENDING,

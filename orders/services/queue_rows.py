@@ -16,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Sum
 
 from orders.models import (
     Order,
     QueueDeadlineHour,
+    QueueDerived,
     QueueGroupRow,
     QueueSlice,
     QueueTally,
@@ -36,8 +37,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LAST = datetime(9999, 12, 31, tzinfo=UTC)
 # Ids per IN (...): under SQLite's and PostgreSQL's limits on a statement's parameters.
 _CHUNK = 5000
-# Groups per OR of keys in one statement.
-_KEYS_CHUNK = 200
 _GROUP_KEY = ("customer_reference", "country", "number_type", "requirement_id")
 # The tally's figures, and the slices' they add up.
 _TALLIED = {"values": "value_count", "numbers": "number_count", "declined": "declined_count"}
@@ -52,15 +51,12 @@ def _chunks(ids: list, size: int) -> Iterable[list]:
 
 def _slices(order_ids: list[UUID] | None) -> list[QueueSlice]:
     """The slices of these orders' values to act on (every order's for None), unsaved."""
-    values = needs_action()
-    if order_ids is not None:
-        values = values.filter(phone_number__order_id__in=order_ids)
+    values = needs_action(order_ids=order_ids)
     numbers: dict[int, tuple[tuple, list[tuple[UUID, bool]]]] = {}
     rows = values.values_list(
         "phone_number_id",
         "phone_number__order_id",
         "phone_number__order__customer_reference",
-        "phone_number__order__changed_at",
         "phone_number__country_code",
         "phone_number__phone_number_type",
         "phone_number__deadline",
@@ -72,7 +68,7 @@ def _slices(order_ids: list[UUID] | None) -> list[QueueSlice]:
         held.append((requirement_id, status == ValueStatus.DECLINED))
     slices: dict[tuple, QueueSlice] = {}
     for number_id, (fields, held) in numbers.items():
-        order_id, reference, changed_at, country, number_type, deadline = fields
+        order_id, reference, country, number_type, deadline = fields
         first = min(requirement_id for requirement_id, _ in held)
         first_declined = min((r for r, declined in held if declined), default=None)
         for requirement_id, declined in held:
@@ -82,7 +78,6 @@ def _slices(order_ids: list[UUID] | None) -> list[QueueSlice]:
                 piece = slices[key] = QueueSlice(
                     order_id=order_id,
                     customer_reference=reference,
-                    order_changed_at=changed_at,
                     country=country,
                     number_type=number_type,
                     requirement_id=requirement_id,
@@ -113,25 +108,45 @@ def _hours(slices: Iterable, sign: int, counter: Counter) -> None:
             counter[_hour(piece.deadline)] += sign * piece.number_count
 
 
-def _groups_redo(keys: set[GroupKey] | None) -> int:
-    """Derives these groups (every group for None) from their slices again; returns how many
-    more group rows there are than before."""
-    slices = QueueSlice.objects.order_by()
-    rows = QueueGroupRow.objects.all()
-    conditions = (
-        [None]
-        if keys is None
-        else [
-            Q(*[Q(**dict(zip(_GROUP_KEY, key, strict=True))) for key in chunk], _connector=Q.OR)
-            for chunk in _chunks(sorted(keys), _KEYS_CHUNK)
-        ]
+def _group_ids(keys: set[GroupKey]) -> tuple[dict[GroupKey, int], int]:
+    """The group rows of these keys by key, rows made (their figures to follow) for the keys
+    that had none; and how many were made. Read by reference: a reference has few groups."""
+    found: dict[GroupKey, int] = {}
+    for chunk in _chunks(sorted({key[0] for key in keys}), _CHUNK):
+        rows = QueueGroupRow.objects.filter(customer_reference__in=chunk)
+        for group_id, *key in rows.values_list("id", *_GROUP_KEY):
+            if tuple(key) in keys:
+                found[tuple(key)] = group_id
+    missing = [key for key in keys if key not in found]
+    made = QueueGroupRow.objects.bulk_create(
+        [
+            QueueGroupRow(
+                **dict(zip(_GROUP_KEY, key, strict=True)),
+                numbers=0,
+                orders=0,
+                declined=0,
+                deadline_order=LAST,
+                last_number=0,
+            )
+            for key in missing
+        ],
+        batch_size=1000,
     )
-    added = 0
-    for condition in conditions:
-        picked = slices if condition is None else slices.filter(condition)
-        fresh = [
-            QueueGroupRow(**row, deadline_order=row["nearest_deadline"] or LAST)
-            for row in picked.values(*_GROUP_KEY).annotate(
+    found.update((key, row.pk) for key, row in zip(missing, made, strict=True))
+    return found, len(made)
+
+
+def _groups_redo(group_ids: set[int]) -> int:
+    """Adds these groups' figures up from their slices again, deleting those left without any;
+    returns how many were deleted."""
+    deleted = 0
+    for chunk in _chunks(sorted(group_ids), _CHUNK):
+        rows = QueueGroupRow.objects.in_bulk(chunk)
+        figures = (
+            QueueSlice.objects.order_by()
+            .filter(group_id__in=chunk)
+            .values("group_id")
+            .annotate(
                 numbers=Sum("value_count"),
                 orders=Count("order", distinct=True),
                 declined=Sum("declined_count"),
@@ -139,29 +154,47 @@ def _groups_redo(keys: set[GroupKey] | None) -> int:
                 last_number=Max("last_number"),
                 last_declined_number=Max("last_declined_number"),
             )
-        ]
-        gone, _ = (rows if condition is None else rows.filter(condition)).delete()
+        )
+        fresh = []
+        for found in figures:
+            row = rows.pop(found.pop("group_id"))
+            for name, value in found.items():
+                setattr(row, name, value)
+            row.deadline_order = row.nearest_deadline or LAST
+            fresh.append(row)
+        # Rewritten whole rather than updated: one INSERT for the lot, the ids kept.
+        QueueGroupRow.objects.filter(pk__in=chunk).delete()
         QueueGroupRow.objects.bulk_create(fresh, batch_size=1000)
-        added += len(fresh) - gone
-    return added
+        deleted += len(rows)
+    return deleted
 
 
-def _orders_redo(tally: QueueTally, order_ids: list[UUID], hours: Counter) -> set[GroupKey]:
-    """Derives these orders' slices again, adding the difference to the tally and the hours;
-    returns the groups they were or are in."""
-    touched: set[GroupKey] = set()
+def _slices_save(slices: list[QueueSlice]) -> tuple[set[int], int]:
+    """Saves new slices, each in its group (made if new); returns their groups and how many
+    groups were made."""
+    keys = {tuple(getattr(piece, name) for name in _GROUP_KEY) for piece in slices}
+    group_of, made = _group_ids(keys)
+    for piece in slices:
+        piece.group_id = group_of[tuple(getattr(piece, name) for name in _GROUP_KEY)]
+    QueueSlice.objects.bulk_create(slices, batch_size=1000)
+    return set(group_of.values()), made
+
+
+def _orders_redo(tally: QueueTally, order_ids: list[UUID], hours: Counter) -> None:
+    """Derives these orders' slices again, adding the difference to the tally and the hours,
+    and the figures of the groups they were or are in."""
     for chunk in _chunks(order_ids, _CHUNK):
         old = list(QueueSlice.objects.filter(order_id__in=chunk))
         QueueSlice.objects.filter(order_id__in=chunk).delete()
-        new = QueueSlice.objects.bulk_create(_slices(chunk), batch_size=1000)
+        new = _slices(chunk)
+        touched, made = _slices_save(new)
         for name, counted in _TALLIED.items():
             change = sum(getattr(s, counted) for s in new) - sum(getattr(s, counted) for s in old)
             setattr(tally, name, getattr(tally, name) + change)
         tally.orders += len({s.order_id for s in new}) - len({s.order_id for s in old})
         _hours(old, -1, hours)
         _hours(new, 1, hours)
-        touched |= {tuple(getattr(s, name) for name in _GROUP_KEY) for s in old + new}
-    return touched
+        tally.groups += made - _groups_redo(touched | {s.group_id for s in old})
 
 
 def _hours_add(hours: Counter) -> None:
@@ -181,31 +214,42 @@ def _hours_add(hours: Counter) -> None:
 
 
 def _rebuild(tally: QueueTally) -> None:
-    QueueSlice.objects.all().delete()
-    QueueDeadlineHour.objects.all().delete()
-    new = QueueSlice.objects.bulk_create(_slices(None), batch_size=1000)
+    for model in (QueueSlice, QueueGroupRow, QueueDeadlineHour):
+        model.objects.all().delete()
+    new = _slices(None)
+    groups, _ = _slices_save(new)
+    _groups_redo(groups)
     for name, counted in _TALLIED.items():
         setattr(tally, name, sum(getattr(s, counted) for s in new))
     tally.orders = len({s.order_id for s in new})
+    tally.groups = len(groups)
     hours: Counter = Counter()
     _hours(new, 1, hours)
     QueueDeadlineHour.objects.bulk_create(
         [QueueDeadlineHour(hour=hour, numbers=n) for hour, n in hours.items() if n],
         batch_size=1000,
     )
-    QueueGroupRow.objects.all().delete()
-    tally.groups = _groups_redo(None)
 
 
-def _not_derived(changed: Iterable[tuple[UUID, datetime]]) -> list[UUID]:
-    """The orders among `changed` (id, changed_at) whose slices were not derived at the change
-    they carry: those a catch-up within OVERLAP derived already are passed over."""
-    changed = list(changed)
-    derived: dict[UUID, datetime] = {}
-    for chunk in _chunks([order_id for order_id, _ in changed], _CHUNK):
-        slices = QueueSlice.objects.filter(order_id__in=chunk).order_by()
-        derived.update(slices.values_list("order_id", "order_changed_at").distinct())
-    return [order_id for order_id, at in changed if derived.get(order_id) != at]
+def _to_derive(mark: datetime) -> list[tuple[UUID, datetime]]:
+    """The orders (id, changed_at) changed since OVERLAP before `mark`, but those derived at
+    the change they still carry."""
+    derived = QueueDerived.objects.filter(order=OuterRef("pk"), changed_at=OuterRef("changed_at"))
+    changed = Order.objects.order_by().filter(changed_at__gt=mark - OVERLAP)
+    return list(changed.exclude(Exists(derived)).values_list("pk", "changed_at"))
+
+
+def _derived(changed: list[tuple[UUID, datetime]], *, mark: datetime) -> None:
+    """Remembers the orders just derived, at the changed_at read before, and forgets those
+    stamped before OVERLAP (no catch-up looks at them again)."""
+    QueueDerived.objects.filter(changed_at__lte=mark - OVERLAP).delete()
+    QueueDerived.objects.bulk_create(
+        [QueueDerived(order_id=order_id, changed_at=at) for order_id, at in changed],
+        update_conflicts=True,
+        unique_fields=["order"],
+        update_fields=["changed_at"],
+        batch_size=1000,
+    )
 
 
 def _latest_change() -> datetime | None:
@@ -230,16 +274,20 @@ def queue_rows_catch_up(*, token: int | None = None, rebuild: bool = False) -> Q
         mark, latest = tally.caught_up_to, _latest_change()
         if not rebuild and mark is not None and (latest is None or latest <= mark):
             return tally
+        latest = latest or _EPOCH
         if rebuild or mark is None:
+            changed = list(
+                Order.objects.filter(changed_at__gt=latest - OVERLAP).values_list(
+                    "pk", "changed_at"
+                )
+            )
             _rebuild(tally)
         else:
-            changed = Order.objects.filter(changed_at__gt=mark - OVERLAP)
+            changed = _to_derive(mark)
             hours: Counter = Counter()
-            touched = _orders_redo(
-                tally, _not_derived(changed.values_list("pk", "changed_at")), hours
-            )
+            _orders_redo(tally, [order_id for order_id, _ in changed], hours)
             _hours_add(hours)
-            tally.groups += _groups_redo(touched)
-        tally.caught_up_to = latest or _EPOCH
+        _derived(changed, mark=latest)
+        tally.caught_up_to = latest
         tally.save()
     return tally
