@@ -275,20 +275,24 @@ def _measure(args: argparse.Namespace, *, env: dict, target: Target) -> int:
 
 
 def _built(sizes, *, target: Target):
-    """The bench data at `sizes`: reused when the database holds it, else built afresh."""
+    """The bench data at `sizes`: reused when the database holds it, else built afresh; the
+    queue's rows brought up to it, as the sync's end brings them (not in a timed request)."""
     from django.core.management import call_command
     from django.db import connection
 
     from bench import build
+    from orders.services.queue_rows import queue_rows_catch_up
 
     try:
-        return build.ensure(sizes, log=_log)
+        built = build.ensure(sizes, log=_log)
     except build.Stale as stale:
         _log(f"rebuilding: the bench data was {stale}")
         connection.close()
         target.recreate()
         call_command("migrate", interactive=False, verbosity=0)
-        return build.ensure(sizes, log=_log)
+        built = build.ensure(sizes, log=_log)
+    queue_rows_catch_up()
+    return built
 
 
 def _scale(args: argparse.Namespace, *, env: dict, target: Target, admin) -> list:

@@ -6,8 +6,9 @@ write to an order, its numbers or their values moves the order's changed_at (ord
 order_mark_gone), so the orders changed since the rows' mark are the ones to derive again, and
 a view after a change costs what changed, not what the cache holds. One catch-up runs at a
 time (the tally's row is locked), which is what lets it add to the totals rather than count
-them. A writer stamps changed_at before its transaction commits: the orders changed within
-OVERLAP before the mark are derived again at each catch-up, so a slow commit is not missed.
+them. A writer stamps changed_at before its transaction commits: each catch-up looks again at
+the orders changed within OVERLAP before its mark, passing over those it derived at the change
+they still carry (QueueDerived), so a slow commit is not missed and a busy minute not redone.
 """
 
 from collections import Counter
