@@ -7,7 +7,24 @@ from django.db import models
 from orders.models.cache import Order, SubOrder
 
 
-class QueueSlice(models.Model):
+class _GroupKey(models.Model):
+    """What makes a group of the queue (selectors.queue.GROUP_KEY): the same requirement, for
+    numbers of one country and type, in orders with the same customer reference."""
+
+    customer_reference = models.CharField(
+        max_length=Order._meta.get_field("customer_reference").max_length, blank=True
+    )
+    country = models.CharField(max_length=SubOrder._meta.get_field("country_code").max_length)
+    number_type = models.CharField(
+        max_length=SubOrder._meta.get_field("phone_number_type").max_length
+    )
+    requirement_id = models.UUIDField()
+
+    class Meta:
+        abstract = True
+
+
+class QueueSlice(_GroupKey):
     """The values of selectors.queue_scope.needs_action() in one order for one country, number type,
     requirement and deadline: the unit a catch-up rewrites when the order changes."""
 
@@ -17,14 +34,6 @@ class QueueSlice(models.Model):
     group = models.ForeignKey(
         "QueueGroupRow", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
-    customer_reference = models.CharField(
-        max_length=Order._meta.get_field("customer_reference").max_length, blank=True
-    )
-    country = models.CharField(max_length=SubOrder._meta.get_field("country_code").max_length)
-    number_type = models.CharField(
-        max_length=SubOrder._meta.get_field("phone_number_type").max_length
-    )
-    requirement_id = models.UUIDField()
     deadline = models.DateTimeField(null=True)
     value_count = models.PositiveIntegerField()
     declined_count = models.PositiveIntegerField()
@@ -45,17 +54,9 @@ class QueueSlice(models.Model):
         return f"{self.order_id} {self.country} {self.number_type} {self.requirement_id}"
 
 
-class QueueGroupRow(models.Model):
-    """A group of the queue (selectors.queue.GROUP_KEY) as its slices add up."""
+class QueueGroupRow(_GroupKey):
+    """A group of the queue as its slices add up."""
 
-    customer_reference = models.CharField(
-        max_length=Order._meta.get_field("customer_reference").max_length, blank=True
-    )
-    country = models.CharField(max_length=SubOrder._meta.get_field("country_code").max_length)
-    number_type = models.CharField(
-        max_length=SubOrder._meta.get_field("phone_number_type").max_length
-    )
-    requirement_id = models.UUIDField()
     numbers = models.PositiveIntegerField()
     orders = models.PositiveIntegerField()
     declined = models.PositiveIntegerField()
