@@ -33,7 +33,7 @@ def _columns() -> list[CsvColumn]:
     labels = order_exports.export_labels()
     local = local_minutes(timezone.get_current_timezone())
     return [
-        CsvColumn("order_id", lambda row: row.order_text),
+        CsvColumn("order_id", lambda row: row.order_text, checked=False),
         CsvColumn("customer_reference", lambda row: row.order__customer_reference),
         CsvColumn("order_status", lambda row: row.order__status),
         CsvColumn("phone_number", lambda row: row.phone_number),
@@ -46,7 +46,7 @@ def _columns() -> list[CsvColumn]:
             lambda row: labels.value(row.requirements__field_type, row.requirements__field_value),
         ),
         CsvColumn("value_status", _value_status),
-        CsvColumn("deadline", lambda row: local(row.deadline_text)),
+        CsvColumn("deadline", lambda row: local(row.deadline_text), checked=False),
     ]
 
 

@@ -18,19 +18,24 @@ from django.utils.http import content_disposition_header
 class CsvColumn:
     header: str
     value: Callable[[Any], object]  # the cell, from one row
+    # False for a cell the export makes itself, never a formula (an id, a time): spares it the
+    # check each text from elsewhere gets.
+    checked: bool = True
 
 
 # Spreadsheets run a cell that starts with one of these as a formula. A phone number
 # ("+41215470000") or a negative number is data, and stays as it is.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset("=+-@\t\r")
 _NUMBER = re.compile(r"[+-]?\d[\d.]*")
 # Rows per chunk of the response: one write per row would make as many tiny chunks.
 ROWS_PER_CHUNK = 500
 
 
 def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+    if value is None:
+        return ""
+    text = str(value)
+    if text[:1] in _FORMULA_START and not _NUMBER.fullmatch(text):
         return f"'{text}"
     return text
 
@@ -56,9 +61,14 @@ def csv_stream(rows: Iterable, columns: Sequence[CsvColumn]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([column.header for column in columns])
-    values = [column.value for column in columns]
+    cells = [(column.value, column.checked) for column in columns]
     for chunk in batched(rows, ROWS_PER_CHUNK):
-        writer.writerows([[_cell(value(row)) for value in values] for row in chunk])
+        writer.writerows(
+            [
+                [_cell(value(row)) if checked else value(row) for value, checked in cells]
+                for row in chunk
+            ]
+        )
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
