@@ -8,7 +8,7 @@ from django.db.models import CharField, Func
 
 class IdText(Func):
     """A UUID column as its usual text, "01234567-89ab-cdef-0123-456789abcdef" (NULL stays
-    NULL): what str() of the UUID gives."""
+    NULL): what str() of the UUID gives. A column only: SQLite's form names it five times."""
 
     arity = 1
     output_field = CharField()
