@@ -21,7 +21,7 @@ _NAME_UNSAFE = re.compile(r"[^\w.-]+")
 
 
 def _value_status(row) -> str:
-    if row.requirements__requirement_id is None:
+    if row.requirement_text is None:
         return ""
     status = row.requirements__status
     return RequirementState.of_value(row.requirements__field_value, status).shown(status)
@@ -33,20 +33,20 @@ def _columns() -> list[CsvColumn]:
     labels = order_exports.export_labels()
     local = local_minutes(timezone.get_current_timezone())
     return [
-        CsvColumn("order_id", lambda row: row.order_id),
+        CsvColumn("order_id", lambda row: row.order_text, checked=False),
         CsvColumn("customer_reference", lambda row: row.order__customer_reference),
         CsvColumn("order_status", lambda row: row.order__status),
         CsvColumn("phone_number", lambda row: row.phone_number),
         CsvColumn("country", lambda row: row.country_code),
         CsvColumn("number_type", lambda row: row.phone_number_type),
         CsvColumn("number_status", lambda row: row.status),
-        CsvColumn("requirement", lambda row: labels.requirement(row.requirements__requirement_id)),
+        CsvColumn("requirement", lambda row: labels.requirement(row.requirement_text)),
         CsvColumn(
             "value",
             lambda row: labels.value(row.requirements__field_type, row.requirements__field_value),
         ),
         CsvColumn("value_status", _value_status),
-        CsvColumn("deadline", lambda row: local(row.deadline)),
+        CsvColumn("deadline", lambda row: local(row.deadline_text), checked=False),
     ]
 
 

@@ -58,14 +58,14 @@ def queue_export(request: HttpRequest) -> HttpResponse:
     labels = requirement_labels()
     local = local_minutes(timezone.get_current_timezone())
     columns = [
-        CsvColumn("deadline", lambda row: local(row.deadline)),
+        CsvColumn("deadline", lambda row: local(row.deadline), checked=False),
         CsvColumn("customer_reference", lambda row: row.customer_reference),
-        CsvColumn("order_id", lambda row: row.order_id),
+        CsvColumn("order_id", lambda row: row.order, checked=False),
         CsvColumn("phone_number", lambda row: row.e164),
         CsvColumn("country", lambda row: row.country),
         CsvColumn("number_type", lambda row: row.number_type),
-        CsvColumn("requirement_id", lambda row: row.requirement_id),
-        CsvColumn("requirement", lambda row: labels.get(row.requirement_id, "")),
+        CsvColumn("requirement_id", lambda row: row.requirement, checked=False),
+        CsvColumn("requirement", lambda row: labels.get(row.requirement, "")),
         CsvColumn(
             "status",
             lambda row: RequirementState.of_value(row.field_value, row.status).shown(row.status),

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.cache import cache
@@ -23,6 +23,7 @@ from orders.models import (
     RequirementValue,
     Status,
     SubOrder,
+    UserPreference,
 )
 from orders.selectors.home import home_summary
 from orders.selectors.queue import queue_page
@@ -360,6 +361,31 @@ def test_export_defuses_cells_a_spreadsheet_would_run(support_client, order_fact
     (row,) = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))
     assert row["customer_reference"] == '\'=HYPERLINK("http://evil.example","x")'
     assert row["phone_number"].startswith("+41")  # a number stays a number
+
+
+def test_export_writes_ids_dashed_and_times_to_the_minute_in_the_viewers_zone(
+    support_client, support_user, order_factory
+):
+    UserPreference.objects.create(user=support_user, time_zone="Europe/Zurich")
+    vat = definition("VAT number")
+    before, after = (order_factory(numbers=1, definitions=[vat]) for _ in range(2))
+    # Either side of the change to summer time, one to the microsecond.
+    _set_deadline(before, datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC))
+    _set_deadline(after, datetime(2026, 3, 29, 1, 30, tzinfo=UTC))
+    no_deadline = order_factory(numbers=1, definitions=[vat])
+    _set_deadline(no_deadline, None)
+
+    response = support_client.get(reverse("queue_export"))
+
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(row["order_id"], row["deadline"]) for row in rows] == [
+        (str(before.pk), "2026-03-29T01:59+01:00"),
+        (str(after.pk), "2026-03-29T03:30+02:00"),
+        (str(no_deadline.pk), ""),
+    ]
+    assert {(row["requirement_id"], row["requirement"]) for row in rows} == {
+        (str(vat.pk), "VAT number")
+    }
 
 
 def test_queue_refreshes_itself_when_orders_change(support_client, varied):

@@ -12,23 +12,27 @@ from orders.models import Address, Document, FieldType, PhoneNumber, Requirement
 from orders.selectors.addresses import address_label
 from orders.selectors.number_groups import NumberFilter
 from orders.selectors.order_list import DEFAULT_SORT, order_list, sort_terms
+from orders.selectors.stored_text import IdText, UtcText
 
 # A row's fields: its number's and order's, then one of the number's requirement values (a LEFT
 # JOIN: all None for a number without any).
 EXPORT_FIELDS = (
-    "order_id",
     "order__customer_reference",
     "order__status",
     "phone_number",
     "country_code",
     "phone_number_type",
     "status",
-    "deadline",
-    "requirements__requirement_id",
     "requirements__field_type",
     "requirements__field_value",
     "requirements__status",
 )
+# And its ids and time as text (orders.selectors.stored_text).
+EXPORT_TEXT = {
+    "order_text": IdText("order_id"),
+    "requirement_text": IdText("requirements__requirement_id"),
+    "deadline_text": UtcText("deadline"),
+}
 # An order's numbers as its page groups them, each number's values together.
 NUMBER_ORDER = ("country_code", "phone_number_type", "phone_number", "requirements__requirement_id")
 # Rows per round trip to the database; the export holds one chunk at a time.
@@ -37,16 +41,17 @@ CHUNK_SIZE = 2000
 
 def _rows(numbers: QuerySet[PhoneNumber], *order_by) -> Iterator[tuple]:
     return (
-        numbers.order_by(*order_by, *NUMBER_ORDER)
-        .values_list(*EXPORT_FIELDS, named=True)
+        numbers.annotate(**EXPORT_TEXT)
+        .order_by(*order_by, *NUMBER_ORDER)
+        .values_list(*EXPORT_FIELDS, *EXPORT_TEXT, named=True)
         .iterator(chunk_size=CHUNK_SIZE)
     )
 
 
 def order_export_rows(*, sort: str = DEFAULT_SORT, **filters) -> Iterator[tuple]:
-    """The rows (named tuples of EXPORT_FIELDS, "__" kept in the names) of every number of the
-    orders the list shows for `filters` (order_list's, all pages), sorted as the list, an
-    order's rows together: one query, fetched in chunks as they are read."""
+    """The rows (named tuples of EXPORT_FIELDS, "__" kept in the names, and EXPORT_TEXT) of
+    every number of the orders the list shows for `filters` (order_list's, all pages), sorted as
+    the list, an order's rows together: one query, fetched in chunks as they are read."""
     orders = order_list(fields=(), sort=sort, **filters).rows
     numbers = PhoneNumber.objects.all()
     if orders.query.has_filters():
@@ -66,14 +71,14 @@ class ExportLabels:
     """What an export writes for the ids in its rows: a requirement's label, an address value's
     label and a document value's file name; an id not cached stays as it is."""
 
-    requirements: dict[UUID, str]
+    requirements: dict[str, str]  # by id as text
     addresses: dict[str, str]
     documents: dict[str, str]
 
-    def requirement(self, requirement_id: UUID | None) -> str:
+    def requirement(self, requirement_id: str | None) -> str:
         if requirement_id is None:
             return ""
-        return self.requirements.get(requirement_id) or str(requirement_id)
+        return self.requirements.get(requirement_id) or requirement_id
 
     def value(self, field_type: str | None, value: str | None) -> str:
         """A requirement value as people read it."""
@@ -86,9 +91,11 @@ class ExportLabels:
         return value
 
 
-def requirement_labels() -> dict[UUID, str]:
-    """Every cached requirement definition's label, by id: one query."""
-    return dict(RequirementDefinition.objects.values_list("pk", "label"))
+def requirement_labels() -> dict[str, str]:
+    """Every cached requirement definition's label, by id as text (as the exports read ids):
+    one query."""
+    definitions = RequirementDefinition.objects.values_list("pk", "label")
+    return {str(pk): label for pk, label in definitions}
 
 
 def export_labels() -> ExportLabels:

@@ -17,6 +17,7 @@ from orders.models import (
     SubOrder,
     ValueStatus,
 )
+from orders.selectors.stored_text import IdText, UtcText
 
 # A value needs someone to act while it has no value yet or Telnyx declined it (a value under
 # review or approved waits on nobody). The partial index value_needs_action holds these (the
@@ -104,28 +105,30 @@ def queue_group_orders(
     )
 
 
-# The export's row: a requirement value's fields by name.
+# The export's row: a requirement value's fields by name, ids and times as text
+# (orders.selectors.stored_text).
 EXPORT_FIELDS = {
-    "deadline": F("phone_number__deadline"),
+    "deadline": UtcText("phone_number__deadline"),
     "customer_reference": F("phone_number__order__customer_reference"),
-    "order_id": F("phone_number__order_id"),
+    "order": IdText("phone_number__order_id"),
     "e164": F("phone_number__phone_number"),
     "country": F("phone_number__country_code"),
     "number_type": F("phone_number__phone_number_type"),
+    "requirement": IdText("requirement_id"),
 }
 
 
 def queue_export_rows(*, sort: str = "deadline", **filters) -> Iterator[tuple]:
-    """A row per value in the filtered queue (named tuples: EXPORT_FIELDS, requirement_id,
-    field_value and status), nearest deadline first, fetched in chunks: the export streams them
-    without holding them."""
+    """A row per value in the filtered queue (named tuples: EXPORT_FIELDS, field_value and
+    status), nearest deadline first, fetched in chunks: the export streams them without holding
+    them."""
     deadline = F("phone_number__deadline")
     latest_first = sort == "-deadline"
     nearest = deadline.desc(nulls_last=True) if latest_first else deadline.asc(nulls_last=True)
     return (
         queue_values(**filters)
         .annotate(**EXPORT_FIELDS)
-        .order_by(nearest, "order_id", "e164", "requirement_id")
-        .values_list(*EXPORT_FIELDS, "requirement_id", "field_value", "status", named=True)
+        .order_by(nearest, "phone_number__order_id", "e164", "requirement_id")
+        .values_list(*EXPORT_FIELDS, "field_value", "status", named=True)
         .iterator(chunk_size=2000)
     )
