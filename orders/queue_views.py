@@ -8,9 +8,8 @@ from orders.queue_forms import QueueFilterForm
 from orders.regions import Region
 from orders.selectors import queue as queue_selectors
 from orders.selectors.freshness import orders_change_token
-from orders.selectors.number_groups import RequirementState
 from orders.selectors.order_exports import requirement_labels
-from orders.selectors.queue_scope import queue_export_rows
+from orders.selectors.queue import queue_export_rows, queue_state
 from orders.selectors.queue_totals import queue_totals
 from orders.views import can_browse, render_htmx
 
@@ -58,18 +57,15 @@ def queue_export(request: HttpRequest) -> HttpResponse:
     labels = requirement_labels()
     local = local_minutes(timezone.get_current_timezone())
     columns = [
-        CsvColumn("deadline", lambda row: local(row.deadline), checked=False),
+        CsvColumn("deadline", lambda row: local(row.deadline_utc), checked=False),
         CsvColumn("customer_reference", lambda row: row.customer_reference),
-        CsvColumn("order_id", lambda row: row.order, checked=False),
-        CsvColumn("phone_number", lambda row: row.e164),
+        CsvColumn("order_id", lambda row: row.order_text, checked=False),
+        CsvColumn("phone_number", lambda row: row.phone_number),
         CsvColumn("country", lambda row: row.country),
         CsvColumn("number_type", lambda row: row.number_type),
-        CsvColumn("requirement_id", lambda row: row.requirement, checked=False),
-        CsvColumn("requirement", lambda row: labels.get(row.requirement, "")),
-        CsvColumn(
-            "status",
-            lambda row: RequirementState.of_value(row.field_value, row.status).shown(row.status),
-        ),
+        CsvColumn("requirement_id", lambda row: row.requirement_text, checked=False),
+        CsvColumn("requirement", lambda row: labels.get(row.requirement_text, "")),
+        CsvColumn("status", lambda row: queue_state(row.status).shown(row.status)),
     ]
     rows = queue_export_rows(sort=form.chosen_sort(), **form.filters())
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -1,5 +1,5 @@
-"""The queue's rows (groups, slices, tally, hours) stay equal to the queue counted afresh from
-the cache, through every kind of change, filter and sort; a view after a change derives only
+"""The queue's rows (groups, slices, values, tally, hours) stay equal to the queue counted afresh
+from the cache, through every kind of change, filter and sort; a view after a change derives only
 the orders that changed."""
 
 import io
@@ -23,7 +23,7 @@ from orders.models import (
     SubOrder,
     ValueStatus,
 )
-from orders.selectors.queue import GROUP_KEY, queue_page
+from orders.selectors.queue import GROUP_KEY, queue_export_rows, queue_page
 from orders.selectors.queue_scope import queue_values
 from orders.selectors.queue_totals import QueueTotals, queue_totals
 from orders.services.queue_rows import OVERLAP, queue_rows_catch_up
@@ -75,6 +75,20 @@ def _counted_groups(sort: str = "deadline", **filters) -> list[tuple]:
     ]
 
 
+def _values_in_export_order(sort: str = "deadline", **filters) -> list[tuple]:
+    deadline = F("phone_number__deadline")
+    latest_first = sort == "-deadline"
+    nearest = deadline.desc(nulls_last=True) if latest_first else deadline.asc(nulls_last=True)
+    rows = (
+        queue_values(**filters)
+        .order_by(nearest, "phone_number__order_id", "phone_number__phone_number", "requirement_id")
+        .values_list(
+            "phone_number__order_id", "phone_number__phone_number", "requirement_id", "status"
+        )
+    )
+    return [(str(order_id), e164, str(req), status) for order_id, e164, req, status in rows]
+
+
 def _counted_totals(now, **filters) -> QueueTotals:
     return QueueTotals(
         **queue_values(now=now, **filters).aggregate(
@@ -98,6 +112,11 @@ def _assert_rows_agree() -> None:
             for g in groups
         ]
         assert shown == _counted_groups(now=now, **filters), filters
+        exported = [
+            (row.order_text, row.phone_number, row.requirement_text, row.status)
+            for row in queue_export_rows(**filters)
+        ]
+        assert exported == _values_in_export_order(now=now, **filters), filters
         filters.pop("sort", None)
         assert queue_totals(now=now, **filters) == _counted_totals(now, **filters), filters
         for group in groups:

@@ -28,6 +28,7 @@ from orders.models.queue import (
     QueueGroupRow,
     QueueSlice,
     QueueTally,
+    QueueValue,
 )
 from orders.models.sync import Lease, SyncRun
 
@@ -53,6 +54,7 @@ __all__ = [
     "QueueGroupRow",
     "QueueSlice",
     "QueueTally",
+    "QueueValue",
     "RequirementDefinition",
     "RequirementGroup",
     "RequirementValue",

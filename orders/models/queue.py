@@ -1,10 +1,11 @@
 """The queue kept as rows of its own, so that a page of it reads a page of rows whatever the
 number of orders: slices of what each order needs, the groups made of them, the totals and the
-numbers per hour of deadline. Derived from the cache by services.queue_rows, never edited."""
+numbers per hour of deadline, and its values as the export writes them. Derived from the cache
+by services.queue_rows, never edited."""
 
 from django.db import models
 
-from orders.models.cache import Order, SubOrder
+from orders.models.cache import Order, PhoneNumber, RequirementValue, SubOrder
 
 
 class _GroupKey(models.Model):
@@ -52,6 +53,31 @@ class QueueSlice(_GroupKey):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.country} {self.number_type} {self.requirement_id}"
+
+
+class QueueValue(_GroupKey):
+    """A value of selectors.queue_scope.needs_action() as the queue's export writes it: read in
+    one pass, in the export's order, without the joins that find it."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+    phone_number = models.CharField(
+        max_length=PhoneNumber._meta.get_field("phone_number").max_length
+    )
+    deadline = models.DateTimeField(null=True)
+    # The deadline, or LAST for none: the export's order, which the index holds.
+    deadline_order = models.DateTimeField()
+    status = models.CharField(max_length=RequirementValue._meta.get_field("status").max_length)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["deadline_order", "order", "phone_number", "requirement_id"],
+                name="queuevalue_export",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone_number} {self.requirement_id}"
 
 
 class QueueGroupRow(_GroupKey):

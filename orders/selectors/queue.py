@@ -4,12 +4,13 @@ The groups are kept as rows of their own (models.queue), brought up to the cache
 services.queue_rows.queue_rows_catch_up() before they are read: a page reads a page of rows, at
 any number of orders. Which values are in the queue at all is selectors.queue_scope's."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from uuid import UUID
 
-from django.db.models import Count, F, Max, Min, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 
 from orders.deadlines import deadline_in
 from orders.models import (
@@ -18,9 +19,13 @@ from orders.models import (
     PhoneNumber,
     QueueGroupRow,
     QueueSlice,
+    QueueValue,
     RequirementDefinition,
+    ValueStatus,
 )
+from orders.selectors.number_groups import RequirementState
 from orders.selectors.queue_cache import remembered
+from orders.selectors.stored_text import IdText, UtcText
 from orders.services.queue_rows import queue_rows_catch_up
 
 DEFAULT_SORT = "deadline"
@@ -44,8 +49,10 @@ _SLICE_SORTS["-numbers"] = ("-numbers", *_SLICE_SORTS["deadline"])
 VALUE_FILTERS = ("deadline", "declined_only")
 
 
-def queue_slices(
+def _narrowed(
+    rows: QuerySet,
     *,
+    declined: Q,
     customer_reference: str = "",
     country: str = "",
     number_type: str = "",
@@ -53,23 +60,28 @@ def queue_slices(
     deadline: str = "",
     declined_only: bool = False,
     now: datetime | None = None,
-) -> QuerySet[QueueSlice]:
-    """The queue's slices narrowed as queue_scope.queue_values() narrows its values: a slice is
-    the numbers of one order with one deadline, so each filter keeps or drops it whole."""
-    slices = QueueSlice.objects.order_by()
+) -> QuerySet:
+    """The queue's slices or values narrowed as queue_scope.queue_values() narrows the cache's
+    values (`declined`: which of them hold a declined value). A slice is the numbers of one order
+    with one deadline, so each filter keeps or drops it whole."""
     if customer_reference:
-        slices = slices.filter(customer_reference__icontains=customer_reference)
+        rows = rows.filter(customer_reference__icontains=customer_reference)
     if country:
-        slices = slices.filter(country=country)
+        rows = rows.filter(country=country)
     if number_type:
-        slices = slices.filter(number_type=number_type)
+        rows = rows.filter(number_type=number_type)
     if requirement:
-        slices = slices.filter(requirement_id=requirement)
+        rows = rows.filter(requirement_id=requirement)
     if deadline:
-        slices = slices.filter(deadline_in(deadline, now=now))
+        rows = rows.filter(deadline_in(deadline, now=now))
     if declined_only:
-        slices = slices.filter(declined_count__gt=0)
-    return slices
+        rows = rows.filter(declined)
+    return rows
+
+
+def queue_slices(**filters) -> QuerySet[QueueSlice]:
+    """The queue's slices, filtered as queue_values()."""
+    return _narrowed(QueueSlice.objects.order_by(), declined=Q(declined_count__gt=0), **filters)
 
 
 def queue_groups(*, sort: str = DEFAULT_SORT, **filters) -> QuerySet:
@@ -252,3 +264,48 @@ def queue_page(
         compute = partial(_page_rows, token=token, **parts)
         number, count, rows = remembered("page", token=token, parts=parts, compute=compute)
     return QueuePage(groups=_details(rows), number=number, count=count, per_page=per_page)
+
+
+# The export's row: a queued value's fields by name, ids and times as text the database makes
+# (orders.selectors.stored_text).
+EXPORT_FIELDS = {
+    "deadline_utc": UtcText("deadline"),
+    "order_text": IdText("order_id"),
+    "requirement_text": IdText("requirement_id"),
+}
+
+
+def queue_export_rows(*, sort: str = DEFAULT_SORT, **filters) -> Iterator[tuple]:
+    """A row per value in the filtered queue (named tuples: EXPORT_FIELDS, customer_reference,
+    phone_number, country, number_type, status), nearest deadline first, fetched in chunks: the
+    export streams them without holding them. One pass over the queue's values, in the order
+    their index holds (the latest deadline first is sorted)."""
+    queue_rows_catch_up()
+    values = _narrowed(
+        QueueValue.objects.order_by(), declined=Q(status=ValueStatus.DECLINED), **filters
+    )
+    if sort == "-deadline":
+        nearest = F("deadline").desc(nulls_last=True)
+    else:
+        nearest = F("deadline_order").asc()
+    return (
+        values.annotate(**EXPORT_FIELDS)
+        .order_by(nearest, "order_id", "phone_number", "requirement_id")
+        .values_list(
+            *EXPORT_FIELDS,
+            "customer_reference",
+            "phone_number",
+            "country",
+            "number_type",
+            "status",
+            named=True,
+        )
+        .iterator(chunk_size=2000)
+    )
+
+
+def queue_state(status: str) -> RequirementState:
+    """A queued value's state: declined, or awaiting a value (needs_action() holds no other)."""
+    return (
+        RequirementState.DECLINED if status == ValueStatus.DECLINED else RequirementState.AWAITING
+    )

@@ -1,12 +1,12 @@
 """The queue's scope: which requirement values still need someone to act, one by one, narrowed
 by the queue's filters. Its groups and totals (selectors.queue) are kept as rows of their own,
-derived from this by services.queue_rows; the export and bulk fixes read it directly."""
+derived from this by services.queue_rows, as are its values as the export reads them; bulk
+fixes read it directly."""
 
-from collections.abc import Iterator
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from orders.deadlines import deadline_in
 from orders.models import (
@@ -17,7 +17,6 @@ from orders.models import (
     SubOrder,
     ValueStatus,
 )
-from orders.selectors.stored_text import IdText, UtcText
 
 # A value needs someone to act while it has no value yet or Telnyx declined it (a value under
 # review or approved waits on nobody). The partial index value_needs_action holds these (the
@@ -102,33 +101,4 @@ def queue_group_orders(
         .values_list("phone_number__order_id", flat=True)
         .distinct()
         .order_by("phone_number__order_id")
-    )
-
-
-# The export's row: a requirement value's fields by name, ids and times as text
-# (orders.selectors.stored_text).
-EXPORT_FIELDS = {
-    "deadline": UtcText("phone_number__deadline"),
-    "customer_reference": F("phone_number__order__customer_reference"),
-    "order": IdText("phone_number__order_id"),
-    "e164": F("phone_number__phone_number"),
-    "country": F("phone_number__country_code"),
-    "number_type": F("phone_number__phone_number_type"),
-    "requirement": IdText("requirement_id"),
-}
-
-
-def queue_export_rows(*, sort: str = "deadline", **filters) -> Iterator[tuple]:
-    """A row per value in the filtered queue (named tuples: EXPORT_FIELDS, field_value and
-    status), nearest deadline first, fetched in chunks: the export streams them without holding
-    them."""
-    deadline = F("phone_number__deadline")
-    latest_first = sort == "-deadline"
-    nearest = deadline.desc(nulls_last=True) if latest_first else deadline.asc(nulls_last=True)
-    return (
-        queue_values(**filters)
-        .annotate(**EXPORT_FIELDS)
-        .order_by(nearest, "phone_number__order_id", "e164", "requirement_id")
-        .values_list(*EXPORT_FIELDS, "field_value", "status", named=True)
-        .iterator(chunk_size=2000)
     )

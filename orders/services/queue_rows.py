@@ -26,6 +26,7 @@ from orders.models import (
     QueueGroupRow,
     QueueSlice,
     QueueTally,
+    QueueValue,
     ValueStatus,
 )
 from orders.selectors.freshness import change_token, orders_change_token
@@ -50,53 +51,71 @@ def _chunks(ids: list, size: int) -> Iterable[list]:
         yield ids[start : start + size]
 
 
-def _slices(order_ids: list[UUID] | None) -> list[QueueSlice]:
-    """The slices of these orders' values to act on (every order's for None), unsaved."""
-    values = needs_action(order_ids=order_ids)
-    numbers: dict[int, tuple[tuple, list[tuple[UUID, bool]]]] = {}
-    rows = values.values_list(
+def _derive(order_ids: list[UUID] | None) -> tuple[list[QueueSlice], list[QueueValue]]:
+    """The slices and values of these orders' values to act on (every order's for None),
+    unsaved."""
+    numbers: dict[int, tuple[tuple, list[tuple[UUID, str]]]] = {}
+    rows = needs_action(order_ids=order_ids).values_list(
         "phone_number_id",
         "phone_number__order_id",
         "phone_number__order__customer_reference",
         "phone_number__country_code",
         "phone_number__phone_number_type",
         "phone_number__deadline",
+        "phone_number__phone_number",
         "requirement_id",
         "status",
     )
     for number_id, *fields, requirement_id, status in rows.iterator(chunk_size=_CHUNK):
-        held = numbers.setdefault(number_id, (tuple(fields), []))[1]
-        held.append((requirement_id, status == ValueStatus.DECLINED))
+        numbers.setdefault(number_id, (tuple(fields), []))[1].append((requirement_id, status))
     slices: dict[tuple, QueueSlice] = {}
+    values = []
     for number_id, (fields, held) in numbers.items():
-        order_id, reference, country, number_type, deadline = fields
+        order_id, reference, country, number_type, deadline, e164 = fields
+        key = {
+            "customer_reference": reference,
+            "country": country,
+            "number_type": number_type,
+        }
         first = min(requirement_id for requirement_id, _ in held)
-        first_declined = min((r for r, declined in held if declined), default=None)
-        for requirement_id, declined in held:
-            key = (order_id, country, number_type, requirement_id, deadline)
-            piece = slices.get(key)
-            if piece is None:
-                piece = slices[key] = QueueSlice(
-                    order_id=order_id,
-                    customer_reference=reference,
-                    country=country,
-                    number_type=number_type,
+        first_declined = min(
+            (r for r, status in held if status == ValueStatus.DECLINED), default=None
+        )
+        for requirement_id, status in held:
+            values.append(
+                QueueValue(
+                    **key,
                     requirement_id=requirement_id,
+                    order_id=order_id,
+                    phone_number=e164,
                     deadline=deadline,
-                    value_count=0,
-                    declined_count=0,
-                    number_count=0,
-                    declined_number_count=0,
-                    last_number=number_id,
+                    deadline_order=deadline or LAST,
+                    status=status,
+                )
+            )
+            piece = slices.get((order_id, country, number_type, requirement_id, deadline))
+            if piece is None:
+                piece = slices[(order_id, country, number_type, requirement_id, deadline)] = (
+                    QueueSlice(
+                        **key,
+                        requirement_id=requirement_id,
+                        order_id=order_id,
+                        deadline=deadline,
+                        value_count=0,
+                        declined_count=0,
+                        number_count=0,
+                        declined_number_count=0,
+                        last_number=number_id,
+                    )
                 )
             piece.value_count += 1
             piece.number_count += requirement_id == first
             piece.last_number = max(piece.last_number, number_id)
-            if declined:
+            if status == ValueStatus.DECLINED:
                 piece.declined_count += 1
                 piece.declined_number_count += requirement_id == first_declined
                 piece.last_declined_number = max(piece.last_declined_number or 0, number_id)
-    return list(slices.values())
+    return list(slices.values()), values
 
 
 def _hour(moment: datetime) -> datetime:
@@ -187,8 +206,10 @@ def _orders_redo(tally: QueueTally, order_ids: list[UUID], hours: Counter) -> No
     for chunk in _chunks(order_ids, _CHUNK):
         old = list(QueueSlice.objects.filter(order_id__in=chunk))
         QueueSlice.objects.filter(order_id__in=chunk).delete()
-        new = _slices(chunk)
+        QueueValue.objects.filter(order_id__in=chunk).delete()
+        new, values = _derive(chunk)
         touched, made = _slices_save(new)
+        QueueValue.objects.bulk_create(values, batch_size=1000)
         for name, counted in _TALLIED.items():
             change = sum(getattr(s, counted) for s in new) - sum(getattr(s, counted) for s in old)
             setattr(tally, name, getattr(tally, name) + change)
@@ -215,10 +236,11 @@ def _hours_add(hours: Counter) -> None:
 
 
 def _rebuild(tally: QueueTally) -> None:
-    for model in (QueueSlice, QueueGroupRow, QueueDeadlineHour):
+    for model in (QueueSlice, QueueGroupRow, QueueDeadlineHour, QueueValue):
         model.objects.all().delete()
-    new = _slices(None)
+    new, values = _derive(None)
     groups, _ = _slices_save(new)
+    QueueValue.objects.bulk_create(values, batch_size=1000)
     _groups_redo(groups)
     for name, counted in _TALLIED.items():
         setattr(tally, name, sum(getattr(s, counted) for s in new))
