@@ -28,6 +28,9 @@ def main(path: str) -> None:
 
     resolve(path.split("?")[0])  # the URLconf and views imported before the clock starts
     client = Client()
+    # Loaded by a production worker when it starts (WSGIHandler.__init__), by the test client
+    # only at its first request: whitenoise's scan of the static files is not the export's.
+    client.handler.load_middleware()
     client.force_login(User.objects.get(username="bench-admin"))
     seconds = []
     # Twice: the first stream is a fresh process's (its connection and caches cold), the second
