@@ -48,11 +48,11 @@ def _url(path: str, params: dict) -> str:
     return f"{path}?{urlencode(params)}" if params else path
 
 
-def _cold(client: Client, url: str, *, repeat: int) -> tuple[float, float]:
-    """p50 and p95 ms of `url` with Django's cache emptied before each request."""
+def _each_after(client: Client, url: str, *, repeat: int, prepare) -> tuple[float, float]:
+    """p50 and p95 ms of `url`, `prepare()` run (untimed) before each request."""
     seconds = []
     for _ in range(repeat):
-        cache.clear()
+        prepare()
         started = time.perf_counter()
         response = client.get(url)
         close_old_connections()
@@ -60,6 +60,11 @@ def _cold(client: Client, url: str, *, repeat: int) -> tuple[float, float]:
         if response.status_code != 200:
             raise RuntimeError(f"GET {url} answered {response.status_code}, not 200")
     return statistics.median(seconds) * 1000, percentile(seconds, 0.95) * 1000
+
+
+def _cold(client: Client, url: str, *, repeat: int) -> tuple[float, float]:
+    """p50 and p95 ms of `url` with Django's cache emptied before each request."""
+    return _each_after(client, url, repeat=repeat, prepare=cache.clear)
 
 
 def _after_changes(client: Client, url: str, *, repeat: int) -> tuple[float, float]:
@@ -69,18 +74,13 @@ def _after_changes(client: Client, url: str, *, repeat: int) -> tuple[float, flo
         Order.objects.filter(status=Status.PENDING).order_by("pk").values_list("pk", flat=True)
     )
     rng = random.Random(13)
-    seconds = []
-    for _ in range(repeat):
+
+    def change() -> None:
         picked = rng.sample(pending, min(CHANGED, len(pending)))
         Order.objects.filter(pk__in=picked).update(changed_at=timezone.now())
         cache.clear()
-        started = time.perf_counter()
-        response = client.get(url)
-        close_old_connections()
-        seconds.append(time.perf_counter() - started)
-        if response.status_code != 200:
-            raise RuntimeError(f"GET {url} answered {response.status_code}, not 200")
-    return statistics.median(seconds) * 1000, percentile(seconds, 0.95) * 1000
+
+    return _each_after(client, url, repeat=repeat, prepare=change)
 
 
 def _derived(label: str) -> Row:

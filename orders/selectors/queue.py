@@ -12,7 +12,6 @@ from uuid import UUID
 
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 
-from orders.deadlines import deadline_in
 from orders.models import (
     Comment,
     CommenterType,
@@ -25,6 +24,7 @@ from orders.models import (
 )
 from orders.selectors.number_groups import RequirementState
 from orders.selectors.queue_cache import remembered
+from orders.selectors.queue_scope import QueueColumns, queue_narrowed
 from orders.selectors.stored_text import IdText, UtcText
 from orders.services.queue_rows import queue_rows_catch_up
 
@@ -49,39 +49,21 @@ _SLICE_SORTS["-numbers"] = ("-numbers", *_SLICE_SORTS["deadline"])
 VALUE_FILTERS = ("deadline", "declined_only")
 
 
-def _narrowed(
-    rows: QuerySet,
-    *,
-    declined: Q,
-    customer_reference: str = "",
-    country: str = "",
-    number_type: str = "",
-    requirement: UUID | None = None,
-    deadline: str = "",
-    declined_only: bool = False,
-    now: datetime | None = None,
-) -> QuerySet:
-    """The queue's slices or values narrowed as queue_scope.queue_values() narrows the cache's
-    values (`declined`: which of them hold a declined value). A slice is the numbers of one order
-    with one deadline, so each filter keeps or drops it whole."""
-    if customer_reference:
-        rows = rows.filter(customer_reference__icontains=customer_reference)
-    if country:
-        rows = rows.filter(country=country)
-    if number_type:
-        rows = rows.filter(number_type=number_type)
-    if requirement:
-        rows = rows.filter(requirement_id=requirement)
-    if deadline:
-        rows = rows.filter(deadline_in(deadline, now=now))
-    if declined_only:
-        rows = rows.filter(declined)
-    return rows
+# The queue's own rows hold what its filters look at under the same names.
+_ROW_COLUMNS = {
+    "customer_reference": "customer_reference",
+    "country": "country",
+    "number_type": "number_type",
+    "deadline": "deadline",
+}
+_SLICE_COLUMNS = QueueColumns(**_ROW_COLUMNS, declined=Q(declined_count__gt=0))
+_VALUE_ROW_COLUMNS = QueueColumns(**_ROW_COLUMNS, declined=Q(status=ValueStatus.DECLINED))
 
 
 def queue_slices(**filters) -> QuerySet[QueueSlice]:
-    """The queue's slices, filtered as queue_values()."""
-    return _narrowed(QueueSlice.objects.order_by(), declined=Q(declined_count__gt=0), **filters)
+    """The queue's slices, filtered as queue_values(): a slice is the numbers of one order with
+    one deadline, so each filter keeps or drops it whole."""
+    return queue_narrowed(QueueSlice.objects.order_by(), _SLICE_COLUMNS, **filters)
 
 
 def queue_groups(*, sort: str = DEFAULT_SORT, **filters) -> QuerySet:
@@ -281,9 +263,7 @@ def queue_export_rows(*, sort: str = DEFAULT_SORT, **filters) -> Iterator[tuple]
     export streams them without holding them. One pass over the queue's values, in the order
     their index holds (the latest deadline first is sorted)."""
     queue_rows_catch_up()
-    values = _narrowed(
-        QueueValue.objects.order_by(), declined=Q(status=ValueStatus.DECLINED), **filters
-    )
+    values = queue_narrowed(QueueValue.objects.order_by(), _VALUE_ROW_COLUMNS, **filters)
     if sort == "-deadline":
         nearest = F("deadline").desc(nulls_last=True)
     else:

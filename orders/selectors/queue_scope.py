@@ -3,6 +3,7 @@ by the queue's filters. Its groups and totals (selectors.queue) are kept as rows
 derived from this by services.queue_rows, as are its values as the export reads them; bulk
 fixes read it directly."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -56,7 +57,30 @@ def needs_action(*, order_ids: list[UUID] | None = None) -> QuerySet[Requirement
     )
 
 
-def queue_values(
+@dataclass(frozen=True)
+class QueueColumns:
+    """Where a queryset holds what the queue's filters look at."""
+
+    customer_reference: str
+    country: str
+    number_type: str
+    deadline: str
+    declined: Q  # the rows that hold a declined value
+
+
+# The cache's requirement values (needs_action()), through their number and order.
+VALUE_COLUMNS = QueueColumns(
+    customer_reference="phone_number__order__customer_reference",
+    country="phone_number__country_code",
+    number_type="phone_number__phone_number_type",
+    deadline="phone_number__deadline",
+    declined=Q(status=ValueStatus.DECLINED),
+)
+
+
+def queue_narrowed(
+    rows: QuerySet,
+    columns: QueueColumns,
     *,
     customer_reference: str = "",
     country: str = "",
@@ -65,25 +89,28 @@ def queue_values(
     deadline: str = "",
     declined_only: bool = False,
     now: datetime | None = None,
-) -> QuerySet[RequirementValue]:
-    """needs_action() narrowed by the queue's filters: a piece of the customer reference (any
-    case), a country, a number type, a requirement, a deadline window (DeadlineWindow),
-    declined values only."""
-    values = needs_action()
+) -> QuerySet:
+    """`rows` narrowed by the queue's filters: a piece of the customer reference (any case), a
+    country, a number type, a requirement, a deadline window (DeadlineWindow), declined values
+    only; `columns` says where the rows hold each."""
     if customer_reference:
-        reference = Q(phone_number__order__customer_reference__icontains=customer_reference)
-        values = values.filter(reference)
+        rows = rows.filter(**{f"{columns.customer_reference}__icontains": customer_reference})
     if country:
-        values = values.filter(phone_number__country_code=country)
+        rows = rows.filter(**{columns.country: country})
     if number_type:
-        values = values.filter(phone_number__phone_number_type=number_type)
+        rows = rows.filter(**{columns.number_type: number_type})
     if requirement:
-        values = values.filter(requirement_id=requirement)
+        rows = rows.filter(requirement_id=requirement)
     if deadline:
-        values = values.filter(deadline_in(deadline, field="phone_number__deadline", now=now))
+        rows = rows.filter(deadline_in(deadline, field=columns.deadline, now=now))
     if declined_only:
-        values = values.filter(status=ValueStatus.DECLINED)
-    return values
+        rows = rows.filter(columns.declined)
+    return rows
+
+
+def queue_values(**filters) -> QuerySet[RequirementValue]:
+    """needs_action() narrowed by the queue's filters (queue_narrowed())."""
+    return queue_narrowed(needs_action(), VALUE_COLUMNS, **filters)
 
 
 def queue_group_orders(
