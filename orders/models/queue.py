@@ -54,6 +54,19 @@ class QueueSlice(_GroupKey):
     def __str__(self) -> str:
         return f"{self.order_id} {self.country} {self.number_type} {self.requirement_id}"
 
+    @staticmethod
+    def group_figures(*, declined_only: bool = False) -> dict:
+        """A group's figures as its slices add up (aggregates by QueueGroupRow's field names);
+        with `declined_only`, of its declined values alone."""
+        return {
+            "numbers": models.Sum("declined_count" if declined_only else "value_count"),
+            "orders": models.Count("order", distinct=True),
+            "declined": models.Sum("declined_count"),
+            "nearest_deadline": models.Min("deadline"),
+            "last_number": models.Max("last_declined_number" if declined_only else "last_number"),
+            "last_declined_number": models.Max("last_declined_number"),
+        }
+
 
 class QueueValue(_GroupKey):
     """A value of selectors.queue_scope.needs_action() as the queue's export writes it: read in

@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import partial
 from uuid import UUID
 
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet
 
 from orders.models import (
     Comment,
@@ -58,6 +58,10 @@ _ROW_COLUMNS = {
 }
 _SLICE_COLUMNS = QueueColumns(**_ROW_COLUMNS, declined=Q(declined_count__gt=0))
 _VALUE_ROW_COLUMNS = QueueColumns(**_ROW_COLUMNS, declined=Q(status=ValueStatus.DECLINED))
+# Read only without VALUE_FILTERS, which a group's row cannot answer.
+_GROUP_COLUMNS = QueueColumns(
+    **{**_ROW_COLUMNS, "deadline": "nearest_deadline"}, declined=Q(declined__gt=0)
+)
 
 
 def queue_slices(**filters) -> QuerySet[QueueSlice]:
@@ -77,24 +81,10 @@ def queue_groups(*, sort: str = DEFAULT_SORT, **filters) -> QuerySet:
         groups = (
             queue_slices(**filters)
             .values(*GROUP_KEY[:3], requirement=F("requirement_id"))
-            .annotate(
-                numbers=Sum("declined_count" if declined_only else "value_count"),
-                orders=Count("order", distinct=True),
-                declined=Sum("declined_count"),
-                nearest_deadline=Min("deadline"),
-                last_number=Max("last_declined_number" if declined_only else "last_number"),
-                last_declined_number=Max("last_declined_number"),
-            )
+            .annotate(**QueueSlice.group_figures(declined_only=declined_only))
         )
         return groups.order_by(*_SLICE_SORTS[sort], *GROUP_KEY)
-    groups = QueueGroupRow.objects.all()
-    if filters.get("customer_reference"):
-        groups = groups.filter(customer_reference__icontains=filters["customer_reference"])
-    for name in ("country", "number_type"):
-        if filters.get(name):
-            groups = groups.filter(**{name: filters[name]})
-    if filters.get("requirement"):
-        groups = groups.filter(requirement_id=filters["requirement"])
+    groups = queue_narrowed(QueueGroupRow.objects.all(), _GROUP_COLUMNS, **filters)
     return groups.values(
         *GROUP_KEY[:3],
         "numbers",

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Count, Exists, Max, Min, OuterRef, Sum
+from django.db.models import Exists, Max, OuterRef
 
 from orders.models import (
     Order,
@@ -166,14 +166,7 @@ def _groups_redo(group_ids: set[int]) -> int:
             QueueSlice.objects.order_by()
             .filter(group_id__in=chunk)
             .values("group_id")
-            .annotate(
-                numbers=Sum("value_count"),
-                orders=Count("order", distinct=True),
-                declined=Sum("declined_count"),
-                nearest_deadline=Min("deadline"),
-                last_number=Max("last_number"),
-                last_declined_number=Max("last_declined_number"),
-            )
+            .annotate(**QueueSlice.group_figures())
         )
         fresh = []
         for found in figures:
@@ -200,23 +193,30 @@ def _slices_save(slices: list[QueueSlice]) -> tuple[set[int], int]:
     return set(group_of.values()), made
 
 
+def _rows_add(
+    tally: QueueTally, hours: Counter, *, old: list[QueueSlice], derived: tuple[list, list]
+) -> None:
+    """Saves freshly derived slices and values in place of `old` (deleted already), adding the
+    difference to the tally and the hours, and the figures of the groups touched."""
+    new, values = derived
+    touched, made = _slices_save(new)
+    QueueValue.objects.bulk_create(values, batch_size=1000)
+    for name, counted in _TALLIED.items():
+        change = sum(getattr(s, counted) for s in new) - sum(getattr(s, counted) for s in old)
+        setattr(tally, name, getattr(tally, name) + change)
+    tally.orders += len({s.order_id for s in new}) - len({s.order_id for s in old})
+    _hours(old, -1, hours)
+    _hours(new, 1, hours)
+    tally.groups += made - _groups_redo(touched | {s.group_id for s in old})
+
+
 def _orders_redo(tally: QueueTally, order_ids: list[UUID], hours: Counter) -> None:
-    """Derives these orders' slices again, adding the difference to the tally and the hours,
-    and the figures of the groups they were or are in."""
+    """Derives these orders' slices and values again."""
     for chunk in _chunks(order_ids, _CHUNK):
         old = list(QueueSlice.objects.filter(order_id__in=chunk))
         QueueSlice.objects.filter(order_id__in=chunk).delete()
         QueueValue.objects.filter(order_id__in=chunk).delete()
-        new, values = _derive(chunk)
-        touched, made = _slices_save(new)
-        QueueValue.objects.bulk_create(values, batch_size=1000)
-        for name, counted in _TALLIED.items():
-            change = sum(getattr(s, counted) for s in new) - sum(getattr(s, counted) for s in old)
-            setattr(tally, name, getattr(tally, name) + change)
-        tally.orders += len({s.order_id for s in new}) - len({s.order_id for s in old})
-        _hours(old, -1, hours)
-        _hours(new, 1, hours)
-        tally.groups += made - _groups_redo(touched | {s.group_id for s in old})
+        _rows_add(tally, hours, old=old, derived=_derive(chunk))
 
 
 def _hours_add(hours: Counter) -> None:
@@ -235,23 +235,13 @@ def _hours_add(hours: Counter) -> None:
     )
 
 
-def _rebuild(tally: QueueTally) -> None:
+def _rebuild(tally: QueueTally, hours: Counter) -> None:
+    """Derives every order's slices and values afresh, in one pass over the queue."""
     for model in (QueueSlice, QueueGroupRow, QueueDeadlineHour, QueueValue):
         model.objects.all().delete()
-    new, values = _derive(None)
-    groups, _ = _slices_save(new)
-    QueueValue.objects.bulk_create(values, batch_size=1000)
-    _groups_redo(groups)
-    for name, counted in _TALLIED.items():
-        setattr(tally, name, sum(getattr(s, counted) for s in new))
-    tally.orders = len({s.order_id for s in new})
-    tally.groups = len(groups)
-    hours: Counter = Counter()
-    _hours(new, 1, hours)
-    QueueDeadlineHour.objects.bulk_create(
-        [QueueDeadlineHour(hour=hour, numbers=n) for hour, n in hours.items() if n],
-        batch_size=1000,
-    )
+    for name in (*_TALLIED, "orders", "groups"):
+        setattr(tally, name, 0)
+    _rows_add(tally, hours, old=[], derived=_derive(None))
 
 
 def _to_derive(mark: datetime) -> list[tuple[UUID, datetime]]:
@@ -298,18 +288,18 @@ def queue_rows_catch_up(*, token: int | None = None, rebuild: bool = False) -> Q
         if not rebuild and mark is not None and (latest is None or latest <= mark):
             return tally
         latest = latest or _EPOCH
+        hours: Counter = Counter()
         if rebuild or mark is None:
             changed = list(
                 Order.objects.filter(changed_at__gt=latest - OVERLAP).values_list(
                     "pk", "changed_at"
                 )
             )
-            _rebuild(tally)
+            _rebuild(tally, hours)
         else:
             changed = _to_derive(mark)
-            hours: Counter = Counter()
             _orders_redo(tally, [order_id for order_id, _ in changed], hours)
-            _hours_add(hours)
+        _hours_add(hours)
         _derived(changed, mark=latest)
         tally.caught_up_to = latest
         tally.save()
