@@ -179,7 +179,7 @@ def test_a_429_holds_back_every_send_of_the_job(group, sandbox, manager_user, se
 
 
 def test_an_order_left_sending_by_a_dead_worker_is_checked_not_resent(
-    group, sandbox, manager_user, api
+    group, sandbox, manager_user, api, settings
 ):
     bulk_fix = _start(group, manager_user)
     applied, lost = group.order_ids[:2]
@@ -192,18 +192,52 @@ def test_an_order_left_sending_by_a_dead_worker_is_checked_not_resent(
             ]
         },
     ).raise_for_status()
+    # Claimed long ago, but a send may begin long after its claim (a 429's back-off).
     long_ago = timezone.now() - timedelta(minutes=5)
     bulk_fix.items.filter(order_id__in=[applied, lost]).update(
-        state=ItemState.SENDING, unsure=True, sent_at=long_ago, attempts=1
+        state=ItemState.SENDING, unsure=True, unsure_since=long_ago, attempts=1
     )
     sandbox.requests.clear()
+    waits: list[float] = []
 
-    run_tasks()
+    assert bulk_fix_run(bulk_fix_id=bulk_fix.pk, throttle=JobThrottle(sleep=waits.append))
 
     assert set(_states(bulk_fix).values()) == {ItemState.DONE}
     assert _patched(sandbox, applied) == 0
     assert _patched(sandbox, lost) == 1
     assert AuditEntry.objects.filter(order_id=applied).count() == 1
+    # Each was checked a whole Telnyx timeout after the fix was taken over, not after its claim.
+    timeout = settings.TELNYX_TIMEOUT
+    assert len([seconds for seconds in waits if timeout - 1 < seconds <= timeout]) == 2, waits
+
+
+def test_a_run_whose_lease_ran_out_while_it_waited_sends_nothing_more(
+    group, sandbox, manager_user, settings
+):
+    settings.BULK_FIX_CONCURRENCY = 1
+    settings.BULK_FIX_LEASE = 5
+    sandbox.faults.rate_limit_burst = 1
+    sandbox.faults.rate_limit_reset = 8  # the back-off outlasts the lease
+    now = [timezone.now()]
+
+    def sleep(seconds: float) -> None:  # time passes for the run, and for nobody renewing it
+        now[0] += timedelta(seconds=seconds)
+
+    bulk_fix = _start(group, manager_user)
+
+    assert not bulk_fix_run(
+        bulk_fix_id=bulk_fix.pk, throttle=JobThrottle(clock=lambda: now[0], sleep=sleep)
+    )
+
+    # Another worker may have taken the fix over: the 429 was the only send.
+    assert len(patches(sandbox)) == 1
+    assert set(_states(bulk_fix).values()) == {ItemState.SENDING}
+    assert not AuditEntry.objects.filter(order_id__in=group.order_ids).exists()
+    # The next run checks the orders left sending and sends each once.
+    waits: list[float] = []
+    assert bulk_fix_run(bulk_fix_id=bulk_fix.pk, throttle=JobThrottle(sleep=waits.append))
+    assert set(_states(bulk_fix).values()) == {ItemState.DONE}
+    assert sorted(_patched(sandbox, order_id) for order_id in group.order_ids) == [1] * 5 + [2]
 
 
 def test_a_fix_whose_managers_account_was_deleted_sends_nothing_more(group, sandbox, manager_user):

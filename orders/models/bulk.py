@@ -68,9 +68,10 @@ class BulkFixItem(models.Model):
     message = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     # The last send may have reached Telnyx without its answer being recorded (the worker died,
-    # or the call timed out): the order is fetched and compared before it is sent again.
+    # or the call timed out): the order is fetched and compared before it is sent again, once a
+    # Telnyx timeout has passed since `unsure_since`, a moment by which that send had surely begun.
     unsure = models.BooleanField(default=False)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    unsure_since = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

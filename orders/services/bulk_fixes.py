@@ -187,33 +187,18 @@ def bulk_fix_watch(*, bulk_fix_id: int) -> None:
     tasks.bulk_fix_watch.using(run_after=timezone.now() + _lease_duration()).enqueue(bulk_fix_id)
 
 
-def _attempt(
-    plan: UpdatePlan,
-    *,
-    client: TelnyxClient,
-    known: set[UUID],
-    throttle: JobThrottle,
-    unsure_since: datetime | None,
-) -> UpdateSent | TelnyxError:
-    """One order's send, in a pool thread (network only). An order whose earlier send may have
-    reached Telnyx unrecorded is fetched first, once that send is surely over, and not sent
-    again when it holds the value already."""
-    try:
-        if unsure_since is not None:
-            throttle.wait_until(unsure_since + timedelta(seconds=client.timeout))
-            throttle.wait()
-            current = client.get_number_order(str(plan.order.pk))
-            if update_applied(plan=plan, answer=current):
-                return update_confirmed(plan=plan, client=client, known=known, answer=current)
-        throttle.wait()
-        return update_send(plan=plan, client=client, known=known)
-    except TelnyxError as error:
-        return error
+# What a pool thread's attempt ends with: Telnyx's answer, its error, or None (nothing sent).
+SendOutcome = UpdateSent | TelnyxError | None
 
 
 def _refusal(failed: ActionFailed) -> str:
     texts = [text for texts in failed.problems.values() for text in texts]
     return "; ".join(texts) if texts else failed.message
+
+
+class _LeaseRanOut(Exception):
+    """The run's lease ran out while a send waited (its worker stalled): another worker may have
+    taken the fix over, and counts on this one sending nothing after it ran out."""
 
 
 class _Run:
@@ -227,14 +212,18 @@ class _Run:
         self.client = client
         self.throttle = throttle
         self.held = held
+        client.rate_limited = self._paused
         self.known = known_requirement_ids()
         self.saved_not_before = bulk_fix.not_before
         self.deadline = time.monotonic() + RUN_SLICE
 
     def go(self) -> bool:
         """Sends what is queued until the slice is over; answers whether orders are left."""
-        # Whatever is still "sending" now was left by a worker that died: check it first.
-        self.items.filter(state=ItemState.SENDING).update(state=ItemState.QUEUED, unsure=True)
+        # Whatever is still "sending" now was left by a run that died or stalled. Its sends all
+        # began before its lease ran out (see _may_send), so before we took the lease: now.
+        self.items.filter(state=ItemState.SENDING).update(
+            state=ItemState.QUEUED, unsure=True, unsure_since=timezone.now()
+        )
         concurrency = settings.BULK_FIX_CONCURRENCY
         renew_every = self.held.duration.total_seconds() / 4
         pending: dict[Future, tuple[BulkFixItem, UpdatePlan]] = {}
@@ -244,21 +233,17 @@ class _Run:
                 # this thread records a batch, and each chunk costs the same few queries.
                 if time.monotonic() < self.deadline and len(pending) <= concurrency:
                     for item, plan in self._claim(2 * concurrency - len(pending)):
-                        unsure_since = item.sent_at if item.unsure else None
-                        future = pool.submit(
-                            _attempt,
-                            plan,
-                            client=self.client,
-                            known=self.known,
-                            throttle=self.throttle,
-                            unsure_since=unsure_since,
-                        )
+                        since = (item.unsure_since or timezone.now()) if item.unsure else None
+                        future = pool.submit(self._attempt, plan, unsure_since=since)
                         pending[future] = (item, plan)
                 if not pending:
                     break
                 finished, _ = wait(pending, timeout=renew_every, return_when=FIRST_COMPLETED)
-                if finished:
-                    self._record([(*pending.pop(future), future.result()) for future in finished])
+                ended = [(*pending.pop(future), future.result()) for future in finished]
+                # An attempt that sent nothing (None) stays "sending", for the next run.
+                sent = [(item, plan, result) for item, plan, result in ended if result is not None]
+                if sent:
+                    self._record(sent)
                 self._save_throttle()
                 self.held.keep_alive()
         left = self.items.filter(state__in=[ItemState.QUEUED, ItemState.SENDING]).exists()
@@ -268,13 +253,47 @@ class _Run:
             )
         return left
 
+    def _attempt(self, plan: UpdatePlan, *, unsure_since: datetime | None) -> SendOutcome:
+        """One order's send, in a pool thread (network only). An order whose earlier send may
+        have reached Telnyx unrecorded is fetched first, once that send is surely over, and not
+        sent again when it holds the value already. None: nothing was sent (see _may_send)."""
+        client = self.client
+        try:
+            if unsure_since is not None:
+                self.throttle.wait_until(unsure_since + timedelta(seconds=client.timeout))
+                self.throttle.wait()
+                current = client.get_number_order(str(plan.order.pk))
+                if update_applied(plan=plan, answer=current):
+                    return update_confirmed(
+                        plan=plan, client=client, known=self.known, answer=current
+                    )
+            self.throttle.wait()
+            self._may_send()
+            return update_send(plan=plan, client=client, known=self.known)
+        except TelnyxError as error:
+            return error
+        except _LeaseRanOut:
+            logger.warning("bulk fix %s: lease ran out, %s not sent", self.bulk_fix.pk, plan.order)
+            return None
+
+    def _paused(self, seconds: float) -> None:
+        """The client's wait before sending again after a 429: the job's shared back-off."""
+        self.throttle.pause(seconds)
+        self._may_send()
+
+    def _may_send(self) -> None:
+        """Raises _LeaseRanOut once the lease has run out: a worker that takes the fix over
+        checks, a Telnyx timeout after it took it, every order left "sending" (go)."""
+        if self.throttle.clock() >= self.held.expires_at:
+            raise _LeaseRanOut
+
     def _claim(self, count: int) -> list[tuple[BulkFixItem, UpdatePlan]]:
-        """The next queued items, marked as being sent (as they were before: `sent_at` and
-        `unsure` tell whether an earlier send must be checked), with their plans."""
+        """The next queued items, marked as being sent (as they were before: `unsure` and
+        `unsure_since` tell whether an earlier send must be checked), with their plans."""
         claimed = list(self.items.filter(state=ItemState.QUEUED).order_by("id")[:count])
         ids = [item.pk for item in claimed]
         self.items.filter(id__in=ids, state=ItemState.QUEUED).update(
-            state=ItemState.SENDING, unsure=True, sent_at=timezone.now(), attempts=F("attempts") + 1
+            state=ItemState.SENDING, attempts=F("attempts") + 1
         )
         orders = Order.objects.in_bulk([item.order_id for item in claimed])
         for item in claimed:
@@ -310,7 +329,11 @@ class _Run:
             now = timezone.now()
             for (state, message, unsure), ids in ended.items():
                 self.items.filter(pk__in=ids).update(
-                    state=state, message=message, unsure=unsure, finished_at=now
+                    state=state,
+                    message=message,
+                    unsure=unsure,
+                    unsure_since=now if unsure else None,
+                    finished_at=now,
                 )
 
     def _store(self, results: list[UpdateSent | TelnyxError]) -> set[UUID]:
@@ -377,7 +400,6 @@ def bulk_fix_run(
             return True
         throttle = throttle or JobThrottle(bulk_fix.not_before)
         with client_scope(client) as telnyx:
-            telnyx.rate_limited = throttle.pause
             left = _Run(bulk_fix, client=telnyx, throttle=throttle, held=held).go()
     finally:
         held.release()
