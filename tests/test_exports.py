@@ -24,6 +24,8 @@ from orders.models import (
     RequirementValue,
     UserPreference,
 )
+from orders.selectors.order_exports import order_export_rows
+from orders.selectors.queue import queue_export_rows
 from tests.helpers import HTMX, definition, page_html
 
 LIST_EXPORT = reverse("order_list_export")
@@ -183,6 +185,18 @@ def test_export_is_a_streamed_download_named_for_the_day(support_client, catalog
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     day = timezone.localdate().isoformat()
     assert response["Content-Disposition"] == f'attachment; filename="orders-{day}.csv"'
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("rows", [order_export_rows, queue_export_rows])
+def test_an_export_reads_its_rows_in_one_transaction_that_ends_with_it(catalog, rows):
+    # Outside one, PostgreSQL's cursor would be held: its query run to the end and every row
+    # written out before the first is read.
+    read = rows()
+    assert next(read)
+    assert connection.in_atomic_block
+    read.close()  # the client hung up
+    assert not connection.in_atomic_block
 
 
 # Replaced by the last digits of the first number, which the test does not know beforehand.

@@ -13,6 +13,7 @@ from orders.selectors.addresses import address_label
 from orders.selectors.number_groups import NumberFilter
 from orders.selectors.order_list import DEFAULT_SORT, order_list, sort_terms
 from orders.selectors.stored_text import IdText, UtcText
+from orders.selectors.streaming import rows_streamed
 
 # A row's fields: its number's and order's, then one of the number's requirement values (a LEFT
 # JOIN: all None for a number without any).
@@ -35,16 +36,13 @@ EXPORT_TEXT = {
 }
 # An order's numbers as its page groups them, each number's values together.
 NUMBER_ORDER = ("country_code", "phone_number_type", "phone_number", "requirements__requirement_id")
-# Rows per round trip to the database; the export holds one chunk at a time.
-CHUNK_SIZE = 2000
 
 
 def _rows(numbers: QuerySet[PhoneNumber], *order_by) -> Iterator[tuple]:
-    return (
+    return rows_streamed(
         numbers.annotate(**EXPORT_TEXT)
         .order_by(*order_by, *NUMBER_ORDER)
         .values_list(*EXPORT_FIELDS, *EXPORT_TEXT, named=True)
-        .iterator(chunk_size=CHUNK_SIZE)
     )
 
 

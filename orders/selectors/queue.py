@@ -26,6 +26,7 @@ from orders.selectors.number_groups import RequirementState
 from orders.selectors.queue_cache import remembered
 from orders.selectors.queue_scope import QueueColumns, queue_narrowed
 from orders.selectors.stored_text import IdText, UtcText
+from orders.selectors.streaming import rows_streamed
 from orders.services.queue_rows import queue_rows_catch_up
 
 DEFAULT_SORT = "deadline"
@@ -258,7 +259,7 @@ def queue_export_rows(*, sort: str = DEFAULT_SORT, **filters) -> Iterator[tuple]
         nearest = F("deadline").desc(nulls_last=True)
     else:
         nearest = F("deadline_order").asc()
-    return (
+    return rows_streamed(
         values.annotate(**EXPORT_FIELDS)
         .order_by(nearest, "order_id", "phone_number", "requirement_id")
         .values_list(
@@ -270,7 +271,6 @@ def queue_export_rows(*, sort: str = DEFAULT_SORT, **filters) -> Iterator[tuple]
             "status",
             named=True,
         )
-        .iterator(chunk_size=2000)
     )
 
 
