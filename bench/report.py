@@ -58,7 +58,7 @@ def table(rows: list[Row]) -> str:
         ]
         for row in rows
     ]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(headers)]
     right = {1, 2, 3}
 
     def line(values: list[str]) -> str:
