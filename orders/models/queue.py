@@ -3,6 +3,8 @@ number of orders: slices of what each order needs, the groups made of them, the 
 numbers per hour of deadline, and its values as the export writes them. Derived from the cache
 by services.queue_rows, never edited."""
 
+from datetime import UTC, datetime
+
 from django.db import models
 
 from orders.models.cache import Order, PhoneNumber, RequirementValue, SubOrder
@@ -158,6 +160,11 @@ class QueueDeadlineHour(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}h: {self.numbers}"
+
+    @staticmethod
+    def of(moment: datetime) -> datetime:
+        """The hour `moment` falls within (UTC): the row that counts it."""
+        return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 class QueueDerived(models.Model):

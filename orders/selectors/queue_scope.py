@@ -3,6 +3,7 @@ by the queue's filters. Its groups and totals (selectors.queue) are kept as rows
 derived from this by services.queue_rows, as are its values as the export reads them; bulk
 fixes read it directly."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -25,7 +26,7 @@ from orders.models import (
 NEEDS_ACTION = Q(field_value="") | Q(status=ValueStatus.DECLINED)
 
 
-def needs_action(*, order_ids: list[UUID] | None = None) -> QuerySet[RequirementValue]:
+def needs_action(*, order_ids: Sequence[UUID] | None = None) -> QuerySet[RequirementValue]:
     """The requirement values that still need a value or a fix, on numbers that can still get
     one: the order is pending and not gone upstream, the number is pending and not cancelled,
     and so is its sub order (a number whose sub order is not known counts on its own status).

@@ -27,7 +27,7 @@ class QueueTotals:
 
 def _overdue(now: datetime) -> int:
     """The whole queue's numbers past their deadline: the hours gone by, then this hour's."""
-    hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    hour = QueueDeadlineHour.of(now)
     hours = QueueDeadlineHour.objects.filter(hour__lt=hour).aggregate(n=Sum("numbers"))["n"]
     this_hour = QueueSlice.objects.filter(deadline__gte=hour, deadline__lt=now)
     return (hours or 0) + (this_hour.aggregate(n=Sum("number_count"))["n"] or 0)

@@ -12,8 +12,9 @@ they still carry (QueueDerived), so a slow commit is not missed and a busy minut
 """
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import batched
 from uuid import UUID
 
 from django.db import transaction
@@ -46,12 +47,7 @@ _TALLIED = {"values": "value_count", "numbers": "number_count", "declined": "dec
 type GroupKey = tuple[str, str, str, UUID]
 
 
-def _chunks(ids: list, size: int) -> Iterable[list]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
-def _derive(order_ids: list[UUID] | None) -> tuple[list[QueueSlice], list[QueueValue]]:
+def _derive(order_ids: Sequence[UUID] | None) -> tuple[list[QueueSlice], list[QueueValue]]:
     """The slices and values of these orders' values to act on (every order's for None),
     unsaved."""
     numbers: dict[int, tuple[tuple, list[tuple[UUID, str]]]] = {}
@@ -118,21 +114,17 @@ def _derive(order_ids: list[UUID] | None) -> tuple[list[QueueSlice], list[QueueV
     return list(slices.values()), values
 
 
-def _hour(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
 def _hours(slices: Iterable, sign: int, counter: Counter) -> None:
     for piece in slices:
         if piece.deadline is not None and piece.number_count:
-            counter[_hour(piece.deadline)] += sign * piece.number_count
+            counter[QueueDeadlineHour.of(piece.deadline)] += sign * piece.number_count
 
 
 def _group_ids(keys: set[GroupKey]) -> tuple[dict[GroupKey, int], int]:
     """The group rows of these keys by key, rows made (their figures to follow) for the keys
     that had none; and how many were made. Read by reference: a reference has few groups."""
     found: dict[GroupKey, int] = {}
-    for chunk in _chunks(sorted({key[0] for key in keys}), _CHUNK):
+    for chunk in batched(sorted({key[0] for key in keys}), _CHUNK):
         rows = QueueGroupRow.objects.filter(customer_reference__in=chunk)
         for group_id, *key in rows.values_list("id", *_GROUP_KEY):
             if tuple(key) in keys:
@@ -160,7 +152,7 @@ def _groups_redo(group_ids: set[int]) -> int:
     """Adds these groups' figures up from their slices again, deleting those left without any;
     returns how many were deleted."""
     deleted = 0
-    for chunk in _chunks(sorted(group_ids), _CHUNK):
+    for chunk in batched(sorted(group_ids), _CHUNK):
         rows = QueueGroupRow.objects.in_bulk(chunk)
         figures = (
             QueueSlice.objects.order_by()
@@ -210,9 +202,9 @@ def _rows_add(
     tally.groups += made - _groups_redo(touched | {s.group_id for s in old})
 
 
-def _orders_redo(tally: QueueTally, order_ids: list[UUID], hours: Counter) -> None:
+def _orders_redo(tally: QueueTally, order_ids: Sequence[UUID], hours: Counter) -> None:
     """Derives these orders' slices and values again."""
-    for chunk in _chunks(order_ids, _CHUNK):
+    for chunk in batched(order_ids, _CHUNK):
         old = list(QueueSlice.objects.filter(order_id__in=chunk))
         QueueSlice.objects.filter(order_id__in=chunk).delete()
         QueueValue.objects.filter(order_id__in=chunk).delete()
